@@ -1,0 +1,50 @@
+"""One-call, scanpy-style entry points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+from natsort import natsorted
+
+from .model import KEY, ScDefer
+from .preprocessing import PreprocessParams, preprocess
+
+
+def is_preprocessed(adata: ad.AnnData) -> bool:
+    """True when ``adata`` was written by :func:`scdefer.preprocess`."""
+    return KEY in adata.uns and "preprocess" in adata.uns[KEY]
+
+
+def annotate(adata: ad.AnnData, model: ScDefer, key_added: str = KEY,
+             latent: np.ndarray | None = None, proba: np.ndarray | None = None) -> None:
+    """Write embedding, labels, soft assignments and the training record into ``adata``."""
+    if latent is None or proba is None:
+        latent, proba = model.embed_and_assign(None)
+    labels = proba.argmax(axis=1).astype(str)
+    adata.obsm[f"X_{key_added}"] = latent.astype(np.float32)
+    adata.obsm[f"{key_added}_proba"] = proba.astype(np.float32)
+    categories = natsorted(np.unique(labels))
+    adata.obs[key_added] = pd.Categorical(labels, categories=categories)
+    record = dict(adata.uns.get(KEY, {}))
+    record.update(model.uns_record())
+    record["key_added"] = key_added
+    adata.uns[KEY] = record
+
+
+def cluster(adata: ad.AnnData, n_clusters: int | str = "auto", *, key_added: str = KEY,
+            preprocess_params: PreprocessParams | None = None, device: str = "auto",
+            progress: bool = True, **train_kwargs: Any) -> tuple[ad.AnnData, ScDefer]:
+    """Preprocess (unless already done), train scDEFER and annotate; return (AnnData, model).
+
+    A raw-count ``adata`` is left untouched and a new, preprocessed AnnData is returned with
+    ``obsm['X_scdefer']``, ``obs['scdefer']``, ``obsm['scdefer_proba']`` and ``uns['scdefer']``.
+    An already preprocessed ``adata`` is annotated in place and returned.
+    """
+    prepared = adata if is_preprocessed(adata) else preprocess(adata, preprocess_params)
+    model = ScDefer(n_clusters=n_clusters, device=device, progress=progress, **train_kwargs)
+    model.fit(prepared)
+    annotate(prepared, model, key_added)
+    return prepared, model

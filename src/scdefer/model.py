@@ -1,0 +1,194 @@
+"""The user-facing model: fit on a preprocessed AnnData, embed and assign new cells, save/load."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import torch
+
+from ._errors import ScDeferInputError
+from ._provenance import package_versions
+from ._runtime import resolve_device, seed_everything
+from ._version import __version__
+from .io import atomic_directory
+from .preprocessing import PreprocessParams, preprocess
+from .train import CellData, TrainParams, Trainer, TrainResult
+from .train._trainer import assign, build_network, embed
+
+logger = logging.getLogger("scdefer")
+
+MODEL_FILE = "model.pt"
+KEY = "scdefer"
+
+
+class ScDefer:
+    """scDEFER: deep embedded fusion clustering of single-cell RNA-seq (Cheng et al., AAAI 2023).
+
+    Parameters
+    ----------
+    n_clusters
+        Number of clusters, or ``"auto"`` to estimate it from the pre-trained embedding.
+    device
+        ``"auto"``, ``"cpu"`` or ``"cuda"``; falls back to the CPU with a warning.
+    progress
+        Show progress bars.
+    **train_kwargs
+        Any field of :class:`scdefer.train.TrainParams` (epochs, learning rates, options).
+
+    Examples
+    --------
+    >>> prepared = scdefer.preprocess(adata)
+    >>> model = scdefer.ScDefer(n_clusters=8).fit(prepared)
+    >>> prepared.obsm["X_scdefer"] = model.latent()
+    """
+
+    def __init__(self, n_clusters: int | str = "auto", device: str = "auto",
+                 progress: bool = True, **train_kwargs: Any) -> None:
+        unknown = set(train_kwargs) - set(TrainParams.__dataclass_fields__)
+        if unknown:
+            raise ScDeferInputError(f"unknown training option(s): {', '.join(sorted(unknown))}")
+        self.params = TrainParams(n_clusters=n_clusters, **train_kwargs).resolved()
+        self.device = resolve_device(device)
+        self.progress = progress
+        self.network: torch.nn.Module | None = None
+        self.result: TrainResult | None = None
+        self.var_names: list[str] = []
+        self.preprocess_params: dict[str, Any] = {}
+        self.n_cells_trained = 0
+
+    # -- training --------------------------------------------------------------------------------
+    def fit(self, adata: ad.AnnData) -> ScDefer:
+        """Train on a preprocessed AnnData (see :func:`scdefer.preprocess`). Labels are never read."""
+        seed_everything(self.params.seed)
+        data = CellData.from_anndata(adata, self.params.zinb_target)
+        self.network, self.result = Trainer(data, self.params, self.device, self.progress).fit()
+        self.var_names = list(map(str, adata.var_names))
+        self.preprocess_params = dict(adata.uns.get(KEY, {}).get("preprocess", {}))
+        self.n_cells_trained = data.n_cells
+        return self
+
+    def _require_fitted(self) -> torch.nn.Module:
+        if self.network is None:
+            raise RuntimeError("the model is not trained: call fit() or load() first")
+        return self.network
+
+    # -- inference -------------------------------------------------------------------------------
+    def latent(self, adata: ad.AnnData | None = None) -> np.ndarray:
+        """The 24-d embedding of the training cells, or of the cells of a new ``adata``."""
+        return self.embed_and_assign(adata)[0]
+
+    def predict(self, adata: ad.AnnData | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster labels and soft assignments (cells x K) of training or new cells."""
+        _, proba = self.embed_and_assign(adata)
+        return proba.argmax(axis=1), proba
+
+    def embed_and_assign(self, adata: ad.AnnData | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Embedding and soft assignments; ``adata`` must hold this model's genes."""
+        network = self._require_fitted()
+        if adata is None:
+            if self.result is None:
+                raise ScDeferInputError("a loaded model needs the cells to embed")
+            return self.result.latent, self.result.proba
+        prepared = self.prepare(adata)
+        data = CellData.from_anndata(prepared, "lognorm")
+        emb = embed(network, data, self.device, transductive=False)
+        proba = assign(network, emb.z)
+        return emb.z.cpu().numpy(), proba.cpu().numpy()
+
+    def prepare(self, adata: ad.AnnData) -> ad.AnnData:
+        """Preprocess raw cells onto this model's genes (or pass through a matching prepared set)."""
+        already = KEY in adata.uns and "preprocess" in adata.uns[KEY]
+        if already and list(map(str, adata.var_names)) == self.var_names:
+            return adata
+        stored = {k: v for k, v in self.preprocess_params.items()
+                  if k in PreprocessParams.__dataclass_fields__}
+        stored["layer"] = stored.get("layer") or None
+        if already and "counts" in adata.layers:
+            stored["layer"] = "counts"
+        return preprocess(adata, PreprocessParams(**stored), genes=self.var_names)
+
+    # -- persistence -----------------------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write ``model.pt`` (weights, hyper-parameters, gene order, versions) and ``params.json``."""
+        network = self._require_fitted()
+        payload = {
+            "class": type(self).__name__,
+            "scdefer_version": __version__,
+            "state_dict": {k: v.detach().cpu() for k, v in network.state_dict().items()},
+            "train_params": self.params.to_dict(),
+            "preprocess_params": _plain(self.preprocess_params),
+            "var_names": self.var_names,
+            "n_cells_trained": self.n_cells_trained,
+            "n_clusters": int(network.centers.shape[0]),
+            "versions": package_versions(),
+        }
+        directory = Path(directory)
+        with atomic_directory(directory) as tmp:
+            torch.save(payload, tmp / MODEL_FILE)
+            readable = {k: v for k, v in payload.items() if k not in ("state_dict", "var_names")}
+            (tmp / "params.json").write_text(json.dumps(readable, indent=2, default=str))
+            pd.Series(self.var_names, name="gene").to_csv(tmp / "genes.tsv", index=False, sep="\t")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str = "auto") -> ScDefer:
+        """Rebuild a model saved by :meth:`save` (loaded with ``weights_only=True``)."""
+        path = Path(directory) / MODEL_FILE
+        if not path.is_file():
+            raise ScDeferInputError(f"no {MODEL_FILE} in model directory {directory}")
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+            raise ScDeferInputError(f"cannot load {path}: {str(exc).splitlines()[0]}") from exc
+        if payload.get("class") != cls.__name__:
+            raise ScDeferInputError(f"{path} does not hold a {cls.__name__} model")
+        params = dict(payload["train_params"])
+        params["hidden"], params["decoder_hidden"] = (tuple(params["hidden"]),
+                                                      tuple(params["decoder_hidden"]))
+        model = cls(device=device, progress=False, **params)
+        network = build_network(len(payload["var_names"]), payload["n_cells_trained"],
+                                payload["n_clusters"], model.params)
+        network.load_state_dict(payload["state_dict"])
+        model.network = network.to(model.device)
+        model.var_names = list(payload["var_names"])
+        model.preprocess_params = dict(payload["preprocess_params"])
+        model.n_cells_trained = payload["n_cells_trained"]
+        return model
+
+    def uns_record(self) -> dict[str, Any]:
+        """What ``uns['scdefer']`` records about this model and its training."""
+        record: dict[str, Any] = {
+            "train": _plain(self.params.to_dict()),
+            "seed": self.params.seed,
+            "device": str(self.device),
+            "versions": package_versions(),
+        }
+        if self.result is not None:
+            r = self.result
+            record |= {
+                "n_clusters": r.n_clusters,
+                "pretrain_epochs_run": r.pretrain_epochs_run,
+                "epochs_run": r.epochs_run,
+                "train_seconds": round(r.seconds, 2),
+                "history": _history_table(r.history),
+            }
+        network = self._require_fitted()
+        record["beta"] = float(network.beta.detach().cpu())
+        return record
+
+
+def _plain(mapping: dict[str, Any]) -> dict[str, Any]:
+    """Replace None (which h5ad cannot store) with empty strings."""
+    return {k: ("" if v is None else v) for k, v in mapping.items()}
+
+
+def _history_table(history: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    frame = pd.DataFrame(history)
+    return {c: (frame[c].astype(str).to_numpy() if frame[c].dtype == object
+                else frame[c].to_numpy(dtype=float)) for c in frame.columns}

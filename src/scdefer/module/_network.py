@@ -1,0 +1,148 @@
+"""The scDEFER network: two layer-wise fused encoders, heterogeneous fusion, ZINB decoder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch_geometric.utils import spmm
+
+from ._layers import DenseBlock, GraphBlock, TAGConv
+
+FusionWeights = Literal["dimension", "cell"]
+
+
+@dataclass
+class NetworkOutput:
+    """What one forward pass returns."""
+
+    z_dense: torch.Tensor  # Z_D, latent of the fusion cell topology encoder
+    z_graph: torch.Tensor  # Z_G, latent of the graph encoder
+    z: torch.Tensor  # fused latent Z
+    mean: torch.Tensor | None = None  # ZINB mean (before size factors)
+    dispersion: torch.Tensor | None = None
+    pi_logits: torch.Tensor | None = None
+
+
+class ScDeferNetwork(nn.Module):
+    """Layer-wise fused dense + TAGConv encoders, DFCN-style fusion and a ZINB decoder.
+
+    Parameters
+    ----------
+    n_genes
+        Input width (highly variable genes).
+    hidden
+        Encoder widths; the last is the latent size (paper: 1024, 128, 24).
+    decoder_hidden
+        Decoder widths (paper: 128, 1024).
+    alpha
+        Layer-wise fusion weight of the dense encoder (paper: 0.1).
+    hops
+        TAGConv polynomial degree (paper: 3).
+    dropout
+        Dropout on hidden layers.
+    fusion_weights
+        ``"dimension"``: learnable a, b of size latent (inductive, default); ``"cell"``: one a, b
+        per cell and dimension as in the authors' code (transductive; needs ``n_cells``).
+    n_cells
+        Number of training cells (only for ``fusion_weights="cell"``).
+    n_clusters
+        Number of cluster centres (set later with :meth:`init_centers`).
+    """
+
+    def __init__(
+        self,
+        n_genes: int,
+        hidden: tuple[int, ...] = (1024, 128, 24),
+        decoder_hidden: tuple[int, ...] = (128, 1024),
+        alpha: float = 0.1,
+        hops: int = 3,
+        dropout: float = 0.1,
+        fusion_weights: FusionWeights = "dimension",
+        n_cells: int | None = None,
+        n_clusters: int = 1,
+    ) -> None:
+        super().__init__()
+        self.alpha = alpha
+        widths = (n_genes, *hidden)
+        self.dense_layers = nn.ModuleList(
+            DenseBlock(widths[i], widths[i + 1], dropout) for i in range(len(hidden) - 1)
+        )
+        self.dense_out = nn.Linear(widths[-2], widths[-1])
+        self.graph_layers = nn.ModuleList(
+            GraphBlock(widths[i], widths[i + 1], hops, dropout) for i in range(len(hidden) - 1)
+        )
+        self.graph_out = TAGConv(widths[-2], widths[-1], K=hops)
+        latent = hidden[-1]
+        self.fusion_weights = fusion_weights
+        if fusion_weights == "cell":
+            if not n_cells:
+                raise ValueError("fusion_weights='cell' needs n_cells")
+            self.weight_a = nn.Parameter(torch.full((n_cells, latent), 0.5))
+            self.weight_b = nn.Parameter(torch.full((n_cells, latent), 0.5))
+        elif fusion_weights == "dimension":
+            self.weight_a = nn.Parameter(torch.full((latent,), 0.5))
+            self.weight_b = nn.Parameter(torch.full((latent,), 0.5))
+        else:
+            raise ValueError(f"fusion_weights must be 'dimension' or 'cell', got {fusion_weights!r}")
+        self.beta = nn.Parameter(torch.zeros(1))
+        dec_widths = (latent, *decoder_hidden)
+        self.decoder = nn.Sequential(
+            *(DenseBlock(dec_widths[i], dec_widths[i + 1], 0.0) for i in range(len(decoder_hidden)))
+        )
+        self.mean_head = nn.Linear(dec_widths[-1], n_genes)
+        self.dispersion_head = nn.Linear(dec_widths[-1], n_genes)
+        self.pi_head = nn.Linear(dec_widths[-1], n_genes)
+        self.centers = nn.Parameter(torch.zeros(n_clusters, latent))
+
+    def encode(
+        self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None
+    ) -> NetworkOutput:
+        """Both encoders with layer-wise fusion, then the heterogeneous fusion (Eq. 1-6)."""
+        h_dense = h_graph = x
+        layers = zip(self.dense_layers, self.graph_layers, strict=True)
+        for depth, (dense, graph) in enumerate(layers):
+            fused = x if depth == 0 else self._fuse(h_dense, h_graph)
+            h_dense, h_graph = dense(fused), graph(fused, adj_t)
+        fused = self._fuse(h_dense, h_graph)
+        z_dense = self.dense_out(fused)
+        z_graph = self.graph_out(fused, adj_t)
+        a, b = self._fusion_weights(cell_index)
+        z_local = spmm(adj_t, a * z_dense + b * z_graph, reduce="add")
+        z_global = F.scaled_dot_product_attention(
+            z_local[None], z_local[None], z_local[None], scale=1.0
+        )[0]
+        z = self.beta * z_global + z_local
+        return NetworkOutput(z_dense=z_dense, z_graph=z_graph, z=z)
+
+    def forward(
+        self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None
+    ) -> NetworkOutput:
+        """Encode and decode the ZINB parameters (Eq. 7, 10-12)."""
+        out = self.encode(x, adj_t, cell_index)
+        hidden = self.decoder(out.z)
+        out.mean = torch.clamp(torch.exp(self.mean_head(hidden)), 1e-5, 1e6)
+        out.dispersion = torch.clamp(F.softplus(self.dispersion_head(hidden)), 1e-4, 1e4)
+        out.pi_logits = self.pi_head(hidden)
+        return out
+
+    def _fuse(self, h_dense: torch.Tensor, h_graph: torch.Tensor) -> torch.Tensor:
+        """``Z^l = alpha H_D^(l-1) + (1 - alpha) H_G^(l-1)`` (Eq. 1, 4); layer 1 takes X itself."""
+        return self.alpha * h_dense + (1.0 - self.alpha) * h_graph
+
+    def _fusion_weights(
+        self, cell_index: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.fusion_weights == "dimension":
+            return self.weight_a, self.weight_b
+        if cell_index is None:  # unseen cells: the average of the learnt per-cell weights
+            return self.weight_a.mean(dim=0), self.weight_b.mean(dim=0)
+        return self.weight_a[cell_index], self.weight_b[cell_index]
+
+    @torch.no_grad()
+    def init_centers(self, centers: torch.Tensor) -> None:
+        """Replace the cluster centres (K x latent), e.g. by K-means on the pre-trained Z."""
+        self.centers = nn.Parameter(centers.to(self.weight_a.device, torch.float32).clone())

@@ -1,0 +1,172 @@
+"""Counts -> filtered, normalised, log1p, HVG, PCA and a symmetric KNN graph (MODEL.md step 1-2)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import anndata as ad
+import numpy as np
+import scipy.sparse as sp
+
+from ._errors import ScDeferInputError
+from ._provenance import package_versions
+from .graph import knn_graph
+
+logger = logging.getLogger("scdefer")
+
+InputKind = Literal["counts", "normalized", "lognorm"]
+MIN_CELLS = 20
+NEIGHBORS_KEY = "scdefer_knn"
+
+
+@dataclass
+class PreprocessParams:
+    """Every parameter of :func:`preprocess`; recorded in ``uns['scdefer']['preprocess']``."""
+
+    input_kind: InputKind = "counts"
+    layer: str | None = None
+    min_genes: int = 1
+    min_cells: int = 1
+    n_top_genes: int = 2000
+    n_pcs: int = 50
+    n_neighbors: int = 10
+    seed: int = 0
+
+
+def check_matrix(matrix: sp.spmatrix | np.ndarray, kind: InputKind, source: str) -> None:
+    """Raise :class:`ScDeferInputError` unless ``matrix`` is a finite, non-negative ``kind``."""
+    values = matrix.data if sp.issparse(matrix) else np.asarray(matrix).ravel()
+    if values.size and not np.all(np.isfinite(values)):
+        raise ScDeferInputError(f"{source} holds NaN or infinite values; clean the matrix first")
+    if values.size and values.min() < 0:
+        raise ScDeferInputError(
+            f"{source} holds negative values: scdefer needs counts (or --input-kind lognorm "
+            "for log-normalised, non-negative data), not scaled or centred data"
+        )
+    if kind == "counts" and values.size:
+        sample = values[:: max(1, values.size // 1_000_000)]
+        if not np.allclose(sample, np.round(sample)):
+            raise ScDeferInputError(
+                f"{source} does not hold integer counts (e.g. {sample[~np.isclose(sample, np.round(sample))][0]:.4g}); "
+                "use --layer NAME for a count layer, or --input-kind normalized (TPM/RPKM) / "
+                "--input-kind lognorm (log1p-normalised) for non-count input"
+            )
+
+
+def _take_matrix(adata: ad.AnnData, layer: str | None) -> sp.csr_matrix:
+    if layer is None:
+        matrix = adata.X
+    elif layer in adata.layers:
+        matrix = adata.layers[layer]
+    else:
+        raise ScDeferInputError(
+            f"layer {layer!r} not found; available layers: {sorted(adata.layers) or 'none'}"
+        )
+    if matrix is None:
+        raise ScDeferInputError("the input has no expression matrix in X")
+    return sp.csr_matrix(matrix, dtype=np.float32)
+
+
+def preprocess(
+    adata: ad.AnnData, params: PreprocessParams | None = None, genes: list[str] | None = None
+) -> ad.AnnData:
+    """Return a new AnnData ready for :class:`scdefer.ScDefer`; ``adata`` is left untouched.
+
+    With ``genes`` (a trained model's gene order) the highly variable gene selection is replaced
+    by those genes; genes absent from the input are filled with zeros, and an input that lacks
+    more than half of them is refused.
+
+    X holds the log-normalised highly variable genes, ``layers['counts']`` the raw counts of those
+    genes (count input only), ``obs['size_factors']`` the library size over its median,
+    ``obsm['X_pca']`` the PCA, ``obsp['scdefer_knn_connectivities']`` the symmetric KNN graph.
+    """
+    import scanpy as sc
+
+    params = params or PreprocessParams()
+    _check_params(params)
+    matrix = _take_matrix(adata, params.layer)
+    source = f"layer {params.layer!r}" if params.layer else "X"
+    check_matrix(matrix, params.input_kind, source)
+
+    out = ad.AnnData(matrix, obs=adata.obs.copy(), var=adata.var.copy())
+    sc.pp.filter_cells(out, min_genes=params.min_genes)
+    sc.pp.filter_genes(out, min_cells=params.min_cells)
+    if out.n_obs < MIN_CELLS:
+        raise ScDeferInputError(
+            f"only {out.n_obs} cells left after filtering (at least {MIN_CELLS} are needed)"
+        )
+    if out.n_vars < 2:
+        raise ScDeferInputError(f"only {out.n_vars} genes left after filtering")
+
+    library = np.asarray(out.X.sum(axis=1)).ravel()
+    out.obs["size_factors"] = (library / np.median(library)).astype(np.float32)
+    counts = out.X.copy() if params.input_kind == "counts" else None
+    if params.input_kind != "lognorm":
+        sc.pp.normalize_total(out, target_sum=float(np.median(library)))
+        sc.pp.log1p(out)
+    if counts is not None:
+        out.layers["counts"] = counts
+    out = _select_genes(out, params.n_top_genes, genes)
+
+    n_pcs = int(min(params.n_pcs, out.n_obs - 1, out.n_vars - 1))
+    sc.pp.pca(out, n_comps=n_pcs, random_state=params.seed, svd_solver="arpack")
+    connectivities, distances = knn_graph(out.obsm["X_pca"], params.n_neighbors)
+    out.obsp[f"{NEIGHBORS_KEY}_connectivities"] = connectivities
+    out.obsp[f"{NEIGHBORS_KEY}_distances"] = distances
+    out.uns[NEIGHBORS_KEY] = {
+        "connectivities_key": f"{NEIGHBORS_KEY}_connectivities",
+        "distances_key": f"{NEIGHBORS_KEY}_distances",
+        "params": {"n_neighbors": params.n_neighbors, "method": "exact-knn-symmetric",
+                   "metric": "euclidean", "use_rep": "X_pca", "n_pcs": n_pcs},
+    }
+    out.uns["scdefer"] = {"preprocess": asdict(params) | {"layer": params.layer or ""},
+                          "versions": package_versions()}
+    logger.info("preprocessed: %d cells x %d genes, %d PCs, %d-NN graph with %d edges",
+                out.n_obs, out.n_vars, n_pcs, params.n_neighbors, connectivities.nnz)
+    return out
+
+
+def _check_params(params: PreprocessParams) -> None:
+    if params.input_kind not in ("counts", "normalized", "lognorm"):
+        raise ScDeferInputError(
+            f"--input-kind must be counts, normalized or lognorm, got {params.input_kind!r}"
+        )
+    for name in ("n_top_genes", "n_pcs", "n_neighbors"):
+        if getattr(params, name) < 1:
+            raise ScDeferInputError(f"{name} must be positive, got {getattr(params, name)}")
+
+
+def _select_genes(adata: ad.AnnData, n_top_genes: int, genes: list[str] | None) -> ad.AnnData:
+    if genes is None:
+        return adata[:, _highly_variable(adata, n_top_genes)].copy()
+    present = adata.var_names.get_indexer(genes)
+    missing = int(np.sum(present < 0))
+    if missing > len(genes) // 2:
+        example = ", ".join(g for g, i in zip(genes, present, strict=True) if i < 0)[:80]
+        raise ScDeferInputError(
+            f"{missing} of the model's {len(genes)} genes are not in the input (e.g. {example}); "
+            "use the same gene ids (symbols vs Ensembl) as the training data"
+        )
+    if missing:
+        logger.warning("%d of %d model genes are missing from the input; they are set to 0",
+                       missing, len(genes))
+    take = np.where(present < 0, 0, present)
+    mask = sp.diags((present >= 0).astype(np.float32))  # zero the columns of missing genes
+    out = ad.AnnData(sp.csr_matrix(adata.X[:, take] @ mask), obs=adata.obs.copy())
+    out.var_names = list(genes)
+    for name, layer in adata.layers.items():
+        out.layers[name] = sp.csr_matrix(layer[:, take] @ mask)
+    return out
+
+
+def _highly_variable(adata: ad.AnnData, n_top_genes: int) -> np.ndarray:
+    """Boolean mask of the top ``n_top_genes`` dispersion genes (all genes if fewer)."""
+    import scanpy as sc
+
+    if adata.n_vars <= n_top_genes:
+        adata.var["highly_variable"] = True
+        return np.ones(adata.n_vars, dtype=bool)
+    sc.pp.highly_variable_genes(adata, n_top_genes=n_top_genes, flavor="seurat")
+    return adata.var["highly_variable"].to_numpy()

@@ -1,0 +1,250 @@
+"""The two training phases of scDEFER: reconstruction pre-training, then joint clustering."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans
+from tqdm.auto import tqdm
+
+from ..graph import normalized_adjacency, to_torch_sparse
+from ..module import (
+    ScDeferNetwork,
+    clustering_kl,
+    graph_edge_mse_loss,
+    graph_pair_loss,
+    soft_assignment,
+    soft_bce,
+    target_distribution,
+    zinb_nll,
+)
+from ..nclusters import estimate_n_clusters
+from ._batching import Batch, ClusterBatcher
+from ._data import CellData
+from ._params import TrainParams
+
+logger = logging.getLogger("scdefer")
+
+
+@dataclass
+class Embedding:
+    """Full-data latents in evaluation mode."""
+
+    z: torch.Tensor
+    z_dense: torch.Tensor
+    z_graph: torch.Tensor
+
+
+@dataclass
+class TrainResult:
+    """What training produced besides the network's weights."""
+
+    latent: np.ndarray
+    proba: np.ndarray
+    labels: np.ndarray
+    n_clusters: int
+    history: list[dict[str, float]] = field(default_factory=list)
+    pretrain_epochs_run: int = 0
+    epochs_run: int = 0
+    seconds: float = 0.0
+
+
+def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainParams) -> ScDeferNetwork:
+    """The network described by ``params`` (also used to rebuild a saved model)."""
+    return ScDeferNetwork(
+        n_genes,
+        hidden=tuple(params.hidden),
+        decoder_hidden=tuple(params.decoder_hidden),
+        alpha=params.alpha,
+        hops=params.hops,
+        dropout=params.dropout,
+        fusion_weights=params.fusion_weights,
+        n_cells=n_cells,
+        n_clusters=n_clusters,
+    )
+
+
+@torch.no_grad()
+def embed(network: ScDeferNetwork, data: CellData, device: torch.device,
+          transductive: bool = True) -> Embedding:
+    """Latents of every cell on the whole graph, in evaluation mode (no dropout, BN running stats)."""
+    network.eval()
+    adj_t = to_torch_sparse(normalized_adjacency(data.adjacency), device)
+    x = torch.from_numpy(data.features.toarray()).to(device)
+    index = torch.arange(data.n_cells, device=device) if transductive else None
+    out = network.encode(x, adj_t, index)
+    return Embedding(z=out.z, z_dense=out.z_dense, z_graph=out.z_graph)
+
+
+@torch.no_grad()
+def assign(network: ScDeferNetwork, z: torch.Tensor) -> torch.Tensor:
+    """Soft assignments of ``z`` to the network's cluster centres (no gradient)."""
+    return soft_assignment(z, network.centers)
+
+
+class Trainer:
+    """Train a :class:`ScDeferNetwork` on one dataset.
+
+    Parameters
+    ----------
+    data
+        The preprocessed dataset.
+    params
+        Resolved training parameters (:meth:`TrainParams.resolved`).
+    device
+        Where to compute.
+    progress
+        Show a progress bar with the losses.
+    """
+
+    def __init__(self, data: CellData, params: TrainParams, device: torch.device,
+                 progress: bool = True) -> None:
+        self.data = data
+        self.params = params
+        self.device = device
+        self.progress = progress
+        self.history: list[dict[str, float]] = []
+
+    def fit(self) -> tuple[ScDeferNetwork, TrainResult]:
+        """Pre-train, initialise the centres, train jointly; return the network and results."""
+        p, data = self.params, self.data
+        start = time.perf_counter()
+        network = build_network(data.n_genes, data.n_cells, 1, p).to(self.device)
+        batch_size = p.batch_size if p.batch_size else data.n_cells
+        batcher = ClusterBatcher(data.adjacency, data.coords, batch_size, p.seed, self.device)
+        logger.info("training on %d cells x %d genes, %d batch(es) per epoch",
+                    data.n_cells, data.n_genes, len(batcher))
+
+        pre_epochs = self._pretrain(network, batcher)
+        emb = embed(network, data, self.device)
+        n_clusters = p.n_clusters
+        if n_clusters == "auto":
+            n_clusters = estimate_n_clusters(emb.z.cpu().numpy(), seed=p.seed)
+            logger.info("estimated number of clusters: %d", n_clusters)
+        n_clusters = int(min(n_clusters, data.n_cells - 1))
+        kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
+        kmeans.fit(emb.z.cpu().numpy())
+        network.init_centers(torch.from_numpy(kmeans.cluster_centers_))
+        epochs = self._cluster(network, batcher)
+
+        emb = embed(network, data, self.device)
+        q = assign(network, emb.z).cpu().numpy()
+        result = TrainResult(
+            latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
+            history=self.history, pretrain_epochs_run=pre_epochs, epochs_run=epochs,
+            seconds=time.perf_counter() - start,
+        )
+        return network, result
+
+    # -- phases -------------------------------------------------------------------------------
+    def _pretrain(self, network: ScDeferNetwork, batcher: ClusterBatcher) -> int:
+        p = self.params
+        optimizer = torch.optim.Adam(network.parameters(), lr=p.pretrain_lr)
+        best, stale = np.inf, 0
+        bar = self._bar(p.pretrain_epochs, "pre-train")
+        for epoch in bar:
+            network.train()
+            sums = self._run_epoch(network, batcher, optimizer, targets=None)
+            self._record("pretrain", epoch, sums, bar)
+            if p.pretrain_tol > 0 and epoch + 1 >= p.min_epochs:
+                if sums["loss"] < best * (1.0 - p.pretrain_tol):
+                    best, stale = sums["loss"], 0
+                else:
+                    stale += 1
+                if stale >= 3:
+                    bar.close()
+                    return epoch + 1
+            else:
+                best = min(best, sums["loss"])
+        return p.pretrain_epochs
+
+    def _cluster(self, network: ScDeferNetwork, batcher: ClusterBatcher) -> int:
+        p = self.params
+        optimizer = torch.optim.Adam(network.parameters(), lr=p.lr)
+        targets: dict[str, torch.Tensor] | None = None
+        previous: np.ndarray | None = None
+        bar = self._bar(p.epochs, "clustering")
+        for epoch in bar:
+            if p.target_update > 0 and epoch % p.target_update == 0:
+                targets, labels = self._full_targets(network)
+                if previous is not None:
+                    changed = float(np.mean(labels != previous))
+                    self.history[-1]["label_change"] = changed
+                    if p.tol > 0 and epoch >= p.min_epochs and changed < p.tol:
+                        bar.close()
+                        return epoch
+                previous = labels
+            network.train()
+            sums = self._run_epoch(network, batcher, optimizer, targets=targets, clustering=True)
+            self._record("cluster", epoch, sums, bar)
+        return p.epochs
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _run_epoch(self, network: ScDeferNetwork, batcher: ClusterBatcher,
+                   optimizer: torch.optim.Optimizer, targets: dict[str, torch.Tensor] | None,
+                   clustering: bool = False) -> dict[str, float]:
+        sums: dict[str, float] = {}
+        tic = time.perf_counter()
+        for batch in batcher:
+            losses = self._losses(network, batch, targets, clustering)
+            optimizer.zero_grad(set_to_none=True)
+            losses["loss"].backward()
+            optimizer.step()
+            for key, value in losses.items():
+                sums[key] = sums.get(key, 0.0) + float(value.detach()) * batch.index.size
+        out = {key: value / self.data.n_cells for key, value in sums.items()}
+        out["seconds"] = time.perf_counter() - tic
+        return out
+
+    def _losses(self, network: ScDeferNetwork, batch: Batch,
+                targets: dict[str, torch.Tensor] | None, clustering: bool) -> dict[str, torch.Tensor]:
+        p, data, device = self.params, self.data, self.device
+        x = data.dense_rows(data.features, batch.index, device)
+        index = torch.from_numpy(batch.index).to(device)
+        out = network(x, batch.adj_t, index)
+        target = data.dense_rows(data.target, batch.index, device)
+        size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
+        losses = {"zinb": zinb_nll(target, out.mean * size, out.dispersion, out.pi_logits)}
+        if p.graph_loss == "pairs":
+            losses["graph"] = graph_pair_loss(out.z, batch.edges, batch.non_edges)
+        else:
+            losses["graph"] = graph_edge_mse_loss(out.z, batch.edges, batch.edge_values, x.shape[0])
+        total = p.weight_zinb * losses["zinb"] + p.weight_graph * losses["graph"]
+        if clustering:
+            q = soft_assignment(out.z, network.centers)
+            q_dense = soft_assignment(out.z_dense, network.centers)
+            q_graph = soft_assignment(out.z_graph, network.centers)
+            if targets is None:  # authors' variant: targets from this batch, gradients flow
+                p_z, p_dense, p_graph = (target_distribution(t) for t in (q, q_dense, q_graph))
+            else:
+                p_z, p_dense, p_graph = (targets[k][index] for k in ("z", "dense", "graph"))
+            losses["kl"] = clustering_kl(p_z, q)
+            losses["bce"] = soft_bce(q_dense, p_dense) + soft_bce(q_graph, p_graph)
+            total = total + p.weight_kl * losses["kl"] + p.weight_bce * losses["bce"]
+        losses["loss"] = total
+        return losses
+
+    @torch.no_grad()
+    def _full_targets(self, network: ScDeferNetwork) -> tuple[dict[str, torch.Tensor], np.ndarray]:
+        """Detached target distributions of every cell (DEC), and the current labels."""
+        emb = embed(network, self.data, self.device)
+        q = assign(network, emb.z)
+        targets = {
+            "z": target_distribution(q),
+            "dense": target_distribution(assign(network, emb.z_dense)),
+            "graph": target_distribution(assign(network, emb.z_graph)),
+        }
+        return targets, q.argmax(dim=1).cpu().numpy()
+
+    # -- reporting -----------------------------------------------------------------------------
+    def _bar(self, total: int, desc: str) -> tqdm:
+        return tqdm(range(total), desc=desc, unit="epoch", disable=not self.progress,
+                    dynamic_ncols=True, leave=True)
+
+    def _record(self, phase: str, epoch: int, sums: dict[str, float], bar: tqdm) -> None:
+        self.history.append({"phase": phase, "epoch": epoch, **sums})
+        bar.set_postfix({k: f"{v:.4g}" for k, v in sums.items() if k != "seconds"})

@@ -1,0 +1,116 @@
+"""The installed ``scdefer`` command: every subcommand, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import anndata as ad
+import pytest
+from conftest import scdefer_cli
+
+import scdefer
+
+TINY = ["--pretrain-epochs", "3", "--epochs", "2", "--batch-size", "0", "--device", "cpu",
+        "--quiet"]
+
+
+def test_version_and_help() -> None:
+    out = scdefer_cli("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"scdefer {scdefer.__version__}"
+    for command in ("preprocess", "train", "evaluate", "predict", "simulate", "run"):
+        res = scdefer_cli(command, "--help")
+        assert res.returncode == 0, res.stderr
+        assert "--output" in res.stdout
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory) -> Path:
+    """simulate -> preprocess -> train -> evaluate -> predict through the CLI."""
+    d = tmp_path_factory.mktemp("cli")
+    steps = [
+        ["simulate", "-o", str(d / "sim.h5ad"), "--n-cells", "240", "--n-genes", "300",
+         "--n-groups", "3", "--seed", "2"],
+        ["preprocess", str(d / "sim.h5ad"), "-o", str(d / "prep.h5ad"), "--n-top-genes", "200",
+         "--n-pcs", "20"],
+        ["train", str(d / "prep.h5ad"), "-o", str(d / "clustered.h5ad"), "--model-dir",
+         str(d / "model"), "--n-clusters", "3", "--seed", "0", "--threads", "2", *TINY],
+        ["evaluate", str(d / "clustered.h5ad"), "--label-key", "group", "-o", str(d / "report")],
+        ["predict", str(d / "sim.h5ad"), "--model-dir", str(d / "model"), "-o",
+         str(d / "predicted.h5ad"), "--device", "cpu"],
+    ]
+    for step in steps:
+        res = scdefer_cli(*step)
+        assert res.returncode == 0, f"{step[0]} failed: {res.stderr}"
+    return d
+
+
+def test_cli_outputs(pipeline: Path) -> None:
+    clustered = ad.read_h5ad(pipeline / "clustered.h5ad")
+    assert clustered.obsm["X_scdefer"].shape[1] == 24
+    assert clustered.obs["scdefer"].dtype == "category"
+    assert "counts" in clustered.layers and "scdefer_proba" in clustered.obsm
+    record = clustered.uns["scdefer"]
+    assert record["seed"] == 0 and record["train"]["n_clusters"] == 3
+    assert "torch" in record["versions"] and "preprocess" in record
+    metrics = json.loads((pipeline / "report" / "metrics.json").read_text())
+    assert {"nmi", "ari", "acc"} <= set(metrics) and metrics["ari"] > 0.5
+    predicted = ad.read_h5ad(pipeline / "predicted.h5ad")
+    assert list(predicted.var_names) == list(clustered.var_names)
+    assert "X_scdefer" in predicted.obsm
+
+
+def test_run_without_input_simulates_and_evaluates(tmp_path: Path) -> None:
+    res = scdefer_cli("run", "-o", str(tmp_path / "out"), "--n-clusters", "6", *TINY)
+    assert res.returncode == 0, res.stderr
+    assert "ARI" in res.stdout
+    metrics = json.loads((tmp_path / "out" / "report" / "metrics.json").read_text())
+    assert metrics["label_key"] == "group" and metrics["ari"] > 0.3
+    assert (tmp_path / "out" / "model" / "model.pt").is_file()
+
+
+def _one_line_error(res, code: int = 2) -> str:
+    assert res.returncode == code, (res.stdout, res.stderr)
+    lines = [line for line in res.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith("scdefer: error:") and "Traceback" not in res.stderr
+    return lines[0]
+
+
+def test_bad_inputs_give_one_line_and_exit_2(tmp_path: Path, sim_file: Path) -> None:
+    out = tmp_path / "o.h5ad"
+    assert "not found" in _one_line_error(scdefer_cli("preprocess", "missing.h5ad", "-o", str(out)))
+    bad = tmp_path / "bad.h5ad"
+    bad.write_bytes(b"garbage")
+    assert "cannot read" in _one_line_error(scdefer_cli("preprocess", str(bad), "-o", str(out)))
+    assert "not preprocessed" in _one_line_error(
+        scdefer_cli("train", str(sim_file), "-o", str(out), *TINY))
+    assert "n-clusters" in _one_line_error(
+        scdefer_cli("train", str(sim_file), "-o", str(out), "--n-clusters", "many"))
+    assert "overwrite the input" in _one_line_error(
+        scdefer_cli("preprocess", str(sim_file), "-o", str(sim_file)))
+    assert "label column" in _one_line_error(
+        scdefer_cli("evaluate", str(sim_file), "--label-key", "nope", "-o", str(tmp_path / "r")))
+    assert "no model.pt" in _one_line_error(
+        scdefer_cli("predict", str(sim_file), "--model-dir", str(tmp_path), "-o", str(out)))
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.h5ad"]  # nothing half-written
+
+
+def test_non_count_input_exit_2(tmp_path: Path, sim_counts: ad.AnnData) -> None:
+    adata = sim_counts[:60].copy()
+    adata.X = adata.X * 0.5 + 0.01
+    adata.write_h5ad(tmp_path / "tpm.h5ad")
+    line = _one_line_error(scdefer_cli("preprocess", str(tmp_path / "tpm.h5ad"), "-o",
+                                       str(tmp_path / "p.h5ad")))
+    assert "--input-kind" in line
+    res = scdefer_cli("preprocess", str(tmp_path / "tpm.h5ad"), "-o", str(tmp_path / "p.h5ad"),
+                      "--input-kind", "normalized", "--n-pcs", "10")
+    assert res.returncode == 0, res.stderr
+
+
+def test_usage_error_exit_2() -> None:
+    res = scdefer_cli("train")
+    assert res.returncode == 2
+    res = scdefer_cli("train", "x.h5ad", "-o", "y.h5ad", "--device", "tpu")
+    assert res.returncode == 2

@@ -1,0 +1,65 @@
+"""Shapes through both encoders, the fusion and the decoder; fusion weight modes; attention."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from scdefer.graph import knn_graph, normalized_adjacency, to_torch_sparse
+from scdefer.module import ScDeferNetwork
+
+
+@pytest.fixture()
+def graph() -> torch.Tensor:
+    coords = np.random.default_rng(0).normal(size=(30, 4))
+    return to_torch_sparse(normalized_adjacency(knn_graph(coords, 5)[0]))
+
+
+@pytest.mark.parametrize("fusion", ["dimension", "cell"])
+def test_shapes_through_the_network(graph: torch.Tensor, fusion: str) -> None:
+    torch.manual_seed(0)
+    net = ScDeferNetwork(50, hidden=(32, 16, 6), decoder_hidden=(16, 32), fusion_weights=fusion,
+                         n_cells=30, n_clusters=4)
+    x = torch.rand(30, 50)
+    out = net(x, graph, torch.arange(30))
+    for name in ("z_dense", "z_graph", "z"):
+        assert getattr(out, name).shape == (30, 6)
+    for name in ("mean", "dispersion", "pi_logits"):
+        assert getattr(out, name).shape == (30, 50)
+    assert (out.mean > 0).all() and (out.dispersion > 0).all()
+    assert net.centers.shape == (4, 6)
+    # the three ZINB heads are separate layers
+    assert net.mean_head.weight.data_ptr() != net.pi_head.weight.data_ptr()
+    assert net.dispersion_head.weight.data_ptr() != net.mean_head.weight.data_ptr()
+
+
+def test_layerwise_fusion_feeds_both_encoders(graph: torch.Tensor) -> None:
+    torch.manual_seed(0)
+    net = ScDeferNetwork(20, hidden=(8, 6, 4), decoder_hidden=(6, 8), alpha=0.0).eval()
+    x = torch.rand(30, 20)
+    base = net.encode(x, graph).z_dense
+    # with alpha = 0 the dense encoder's deeper layers see only the graph branch
+    with torch.no_grad():
+        net.dense_layers[0].linear.weight.mul_(3.0)
+    assert torch.allclose(net.encode(x, graph).z_dense, base)
+    net.alpha = 0.5
+    assert not torch.allclose(net.encode(x, graph).z_dense, base)
+
+
+def test_global_attention_matches_dense_softmax(graph: torch.Tensor) -> None:
+    torch.manual_seed(0)
+    net = ScDeferNetwork(10, hidden=(8, 6, 4), decoder_hidden=(6, 8)).eval()
+    with torch.no_grad():
+        net.beta.fill_(0.7)
+    x = torch.rand(30, 10)
+    out = net.encode(x, graph)
+    a, b = net.weight_a, net.weight_b
+    z_local = torch.sparse.mm(graph, a * out.z_dense + b * out.z_graph)
+    s = torch.softmax(z_local @ z_local.T, dim=1)
+    torch.testing.assert_close(out.z, 0.7 * s @ z_local + z_local, rtol=1e-4, atol=1e-5)
+
+
+def test_cell_fusion_weights_need_cells() -> None:
+    with pytest.raises(ValueError):
+        ScDeferNetwork(10, fusion_weights="cell")

@@ -1,0 +1,86 @@
+"""Preprocessing output keys and every bad-input error."""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import scdefer
+from scdefer import PreprocessParams, ScDeferInputError, preprocess
+
+
+def test_preprocess_writes_the_expected_keys(sim_prepared: ad.AnnData, sim_counts) -> None:
+    p = sim_prepared
+    assert p.n_vars == 200 and p.n_obs == sim_counts.n_obs
+    assert "counts" in p.layers
+    counts = p.layers["counts"]
+    assert np.allclose(counts.data, np.round(counts.data))
+    # counts are the raw values of the kept genes
+    raw = sim_counts[:, p.var_names].X
+    assert (sp.csr_matrix(raw) != counts).nnz == 0
+    sf = p.obs["size_factors"].to_numpy()
+    assert np.median(sf) == pytest.approx(1.0, rel=0.05)
+    assert p.obsm["X_pca"].shape == (p.n_obs, 20)
+    conn = p.obsp["scdefer_knn_connectivities"]
+    assert (conn != conn.T).nnz == 0
+    assert p.uns["scdefer_knn"]["connectivities_key"] == "scdefer_knn_connectivities"
+    rec = p.uns["scdefer"]
+    assert rec["preprocess"]["n_top_genes"] == 200 and "torch" in rec["versions"]
+    assert "group" in p.obs  # labels are carried along for evaluate (never used in training)
+
+
+def _counts(n=40, g=30, seed=0) -> ad.AnnData:
+    rng = np.random.default_rng(seed)
+    return ad.AnnData(sp.csr_matrix(rng.poisson(2.0, size=(n, g)).astype(np.float32)))
+
+
+def test_non_counts_are_refused_with_a_pointer() -> None:
+    adata = _counts()
+    adata.X = adata.X * 0.37
+    with pytest.raises(ScDeferInputError, match="--input-kind"):
+        preprocess(adata)
+    out = preprocess(adata, PreprocessParams(input_kind="normalized", n_pcs=5))
+    assert "counts" not in out.layers
+
+
+@pytest.mark.parametrize("bad,match", [(np.nan, "NaN"), (np.inf, "NaN or infinite"), (-1.0, "negative")])
+def test_nan_inf_negative(bad: float, match: str) -> None:
+    dense = _counts().X.toarray()
+    dense[3, 4] = bad
+    with pytest.raises(ScDeferInputError, match=match):
+        preprocess(ad.AnnData(dense))
+
+
+def test_too_few_cells() -> None:
+    with pytest.raises(ScDeferInputError, match="cells left"):
+        preprocess(_counts(n=10))
+
+
+def test_layer_option_and_missing_layer() -> None:
+    adata = _counts()
+    adata.layers["raw"] = adata.X.copy()
+    adata.X = np.log1p(adata.X.toarray())
+    out = preprocess(adata, PreprocessParams(layer="raw", n_pcs=5))
+    assert "counts" in out.layers
+    with pytest.raises(ScDeferInputError, match="layer 'nope' not found"):
+        preprocess(adata, PreprocessParams(layer="nope"))
+
+
+def test_model_genes_mapping_and_unknown_genes() -> None:
+    adata = _counts()
+    genes = list(adata.var_names[:10]) + ["ghost1", "ghost2"]
+    out = preprocess(adata, PreprocessParams(n_pcs=5), genes=genes)
+    assert list(out.var_names) == genes
+    assert out.layers["counts"][:, -2:].nnz == 0
+    with pytest.raises(ScDeferInputError, match="not in the input"):
+        preprocess(adata, PreprocessParams(n_pcs=5), genes=[f"ENSG{i}" for i in range(20)])
+
+
+def test_simulate_has_groups() -> None:
+    sim = scdefer.simulate(50, 40, 4, seed=3)
+    assert sim.obs["group"].nunique() == 4
+    assert np.allclose(sim.X.data, np.round(sim.X.data))
+    with pytest.raises(ScDeferInputError):
+        scdefer.simulate(3, 40, 4)

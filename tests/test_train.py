@@ -1,0 +1,103 @@
+"""Training: reproducibility, clusters on easy data, save/load/predict, options."""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pytest
+import torch
+from conftest import TINY_TRAIN
+
+import scdefer
+from scdefer import ScDefer, ScDeferInputError
+from scdefer.evaluation import clustering_metrics
+
+
+@pytest.fixture(scope="module")
+def fitted(sim_prepared: ad.AnnData) -> ScDefer:
+    return ScDefer(n_clusters=3, seed=0, **TINY_TRAIN).fit(sim_prepared)
+
+
+def test_same_seed_same_labels_on_cpu(sim_prepared: ad.AnnData, fitted: ScDefer) -> None:
+    again = ScDefer(n_clusters=3, seed=0, **TINY_TRAIN).fit(sim_prepared)
+    np.testing.assert_array_equal(again.result.labels, fitted.result.labels)
+    np.testing.assert_allclose(again.result.latent, fitted.result.latent, rtol=1e-5, atol=1e-6)
+
+
+def test_finds_the_simulated_groups(sim_prepared: ad.AnnData, fitted: ScDefer) -> None:
+    m = clustering_metrics(sim_prepared.obs["group"].to_numpy(), fitted.result.labels)
+    assert m["ari"] > 0.8
+    assert fitted.result.latent.shape == (sim_prepared.n_obs, 8)
+    assert fitted.result.proba.shape == (sim_prepared.n_obs, 3)
+    assert np.allclose(fitted.result.proba.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_labels_are_never_read(sim_prepared: ad.AnnData, fitted: ScDefer) -> None:
+    shuffled = sim_prepared.copy()
+    shuffled.obs["group"] = np.random.default_rng(0).permutation(shuffled.obs["group"].to_numpy())
+    other = ScDefer(n_clusters=3, seed=0, **TINY_TRAIN).fit(shuffled)
+    np.testing.assert_array_equal(other.result.labels, fitted.result.labels)
+
+
+def test_save_load_predict_roundtrip(tmp_path, sim_prepared, sim_counts, fitted) -> None:
+    fitted.save(tmp_path / "model")
+    assert {p.name for p in (tmp_path / "model").iterdir()} == {"model.pt", "params.json",
+                                                                 "genes.tsv"}
+    payload = torch.load(tmp_path / "model" / "model.pt", weights_only=True)
+    assert payload["var_names"] == list(sim_prepared.var_names)
+    loaded = ScDefer.load(tmp_path / "model", device="cpu")
+    z_fit = fitted.latent(sim_prepared)
+    z_load = loaded.latent(sim_prepared)
+    np.testing.assert_allclose(z_load, z_fit, rtol=1e-5, atol=1e-5)
+    # raw counts of new cells are mapped onto the model's genes
+    labels, proba = loaded.predict(sim_counts[:120].copy())
+    assert proba.shape == (120, 3)
+    m = clustering_metrics(sim_counts.obs["group"].to_numpy()[:120], labels)
+    assert m["ari"] > 0.6
+
+
+def test_load_rejects_missing_and_garbage(tmp_path) -> None:
+    with pytest.raises(ScDeferInputError, match="no model.pt"):
+        ScDefer.load(tmp_path)
+    (tmp_path / "model.pt").write_bytes(b"not a torch file")
+    with pytest.raises(ScDeferInputError, match="cannot load"):
+        ScDefer.load(tmp_path)
+
+
+def test_auto_k_and_options(sim_prepared: ad.AnnData) -> None:
+    model = ScDefer(n_clusters="auto", graph_loss="edges", zinb_target="lognorm",
+                    fusion_weights="cell", target_update=0, **TINY_TRAIN).fit(sim_prepared)
+    assert 2 <= model.result.n_clusters <= 10
+    assert model.network.weight_a.shape == (sim_prepared.n_obs, 8)
+
+
+def test_minibatch_training(sim_prepared: ad.AnnData) -> None:
+    options = dict(TINY_TRAIN, batch_size=100)
+    model = ScDefer(n_clusters=3, **options).fit(sim_prepared)
+    assert model.result.labels.shape == (sim_prepared.n_obs,)
+    assert np.isfinite(model.result.latent).all()
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"n_clusters": 1}, "n-clusters"),
+    ({"alpha": 2.0}, "alpha"),
+    ({"schedule": "slow"}, "schedule"),
+    ({"graph_loss": "x"}, "graph-loss"),
+    ({"bogus": 1}, "unknown training option"),
+])
+def test_bad_training_options(kwargs, match) -> None:
+    with pytest.raises(ScDeferInputError, match=match):
+        ScDefer(**kwargs)
+
+
+def test_cluster_one_call(sim_counts: ad.AnnData) -> None:
+    out, model = scdefer.cluster(sim_counts, 3, **TINY_TRAIN)
+    assert "X_scdefer" in out.obsm and "scdefer" in out.obs and "scdefer_proba" in out.obsm
+    assert out.obs["scdefer"].dtype == "category"
+    assert out.uns["scdefer"]["seed"] == 0 and "preprocess" in out.uns["scdefer"]
+    assert "X_scdefer" not in sim_counts.obsm  # raw input untouched
+
+
+def test_training_needs_preprocessed_input(sim_counts: ad.AnnData) -> None:
+    with pytest.raises(ScDeferInputError, match="scdefer preprocess"):
+        ScDefer(n_clusters=3, **TINY_TRAIN).fit(sim_counts)
