@@ -40,6 +40,7 @@ class TrainParams:
     alpha: float = 0.1
     hops: int = 3
     dropout: float = 0.1
+    input_noise: float = 0.0
     hidden: tuple[int, ...] = (1024, 128, 24)
     decoder_hidden: tuple[int, ...] = (128, 1024)
     zinb_target: Literal["counts", "lognorm"] = "counts"

@@ -44,6 +44,7 @@ class TrainResult:
     """What training produced besides the network's weights."""
 
     latent: np.ndarray
+    pretrain_latent: np.ndarray
     proba: np.ndarray
     labels: np.ndarray
     n_clusters: int
@@ -121,6 +122,7 @@ class Trainer:
 
         pre_epochs = self._pretrain(network, batcher)
         emb = embed(network, data, self.device)
+        pretrain_latent = emb.z.cpu().numpy()
         n_clusters = p.n_clusters
         if n_clusters == "auto":
             n_clusters = estimate_n_clusters(emb.z.cpu().numpy(), seed=p.seed)
@@ -134,7 +136,7 @@ class Trainer:
         emb = embed(network, data, self.device)
         q = assign(network, emb.z).cpu().numpy()
         result = TrainResult(
-            latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
+            latent=emb.z.cpu().numpy(), pretrain_latent=pretrain_latent, proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
             history=self.history, pretrain_epochs_run=pre_epochs, epochs_run=epochs,
             seconds=time.perf_counter() - start,
         )
@@ -204,6 +206,8 @@ class Trainer:
                 targets: dict[str, torch.Tensor] | None, clustering: bool) -> dict[str, torch.Tensor]:
         p, data, device = self.params, self.data, self.device
         x = data.dense_rows(data.features, batch.index, device)
+        if p.input_noise > 0:  # denoising: corrupt the input, reconstruct the clean counts
+            x = x + p.input_noise * torch.randn_like(x)
         index = torch.from_numpy(batch.index).to(device)
         out = network(x, batch.adj_t, index)
         target = data.dense_rows(data.target, batch.index, device)
