@@ -76,7 +76,11 @@ PretrainEpochs = Annotated[int | None, typer.Option(
 Epochs = Annotated[int | None, typer.Option(
     help="Maximum clustering epochs [default: fast 40 (stops when <0.1% of labels change), paper 250].")]
 BatchSize = Annotated[int | None, typer.Option(
-    help="Cells per step (Cluster-GCN subgraphs); 0 = whole graph [default: fast 512, paper 0].")]
+    help="Cells per step (Cluster-GCN subgraphs); 0 = whole graph [default: fast n/8 within "
+         "128-512, paper 0].")]
+InputNoise = Annotated[float | None, typer.Option(
+    help="SD of Gaussian noise added to the input while training (denoising) "
+         "[default: fast 1.0, paper 0].")]
 PretrainLr = Annotated[float | None, typer.Option(help="Pre-training learning rate [default: fast 1e-3, paper 5e-5].")]
 Lr = Annotated[float | None, typer.Option(help="Clustering learning rate [default: fast 1e-4, paper 1e-7].")]
 Alpha = Annotated[float, typer.Option(help="Layer-wise fusion weight of the dense encoder (paper: 0.1).")]
@@ -218,6 +222,7 @@ def train(
     lr: Lr = None,
     alpha: Alpha = 0.1,
     dropout: Dropout = 0.1,
+    input_noise: InputNoise = None,
     zinb_target: ZinbTargetOpt = ZinbTarget.counts,
     fusion_weights: FusionOpt = FusionWeights.dimension,
     graph_loss: GraphLossOpt = GraphLoss.pairs,
@@ -350,6 +355,7 @@ def run(
     lr: Lr = None,
     alpha: Alpha = 0.1,
     dropout: Dropout = 0.1,
+    input_noise: InputNoise = None,
     zinb_target: ZinbTargetOpt = ZinbTarget.counts,
     fusion_weights: FusionOpt = FusionWeights.dimension,
     graph_loss: GraphLossOpt = GraphLoss.pairs,

@@ -12,6 +12,18 @@ from pathlib import Path
 import anndata as ad
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish(tmp: str | Path, path: Path, mode: int) -> None:
+    """Give ``tmp`` the permissions a normal file would get (mkstemp uses 0600) and rename it."""
+    os.chmod(tmp, mode & ~_umask())
+    os.replace(tmp, path)
+
+
 def write_h5ad_atomic(adata: ad.AnnData, path: str | Path) -> Path:
     """Write ``adata`` to a temporary file beside ``path`` and rename it into place."""
     path = Path(path)
@@ -21,7 +33,7 @@ def write_h5ad_atomic(adata: ad.AnnData, path: str | Path) -> Path:
     try:
         adata.strings_to_categoricals()
         adata.write_h5ad(tmp, compression="gzip")
-        os.replace(tmp, path)
+        _publish(tmp, path, 0o666)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -36,7 +48,7 @@ def write_text_atomic(text: str, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
-        os.replace(tmp, path)
+        _publish(tmp, path, 0o666)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -51,6 +63,7 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)

@@ -69,6 +69,14 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
     )
 
 
+def resolve_batch_size(batch_size: int | str, n_cells: int) -> int:
+    """``0`` = whole graph; ``"auto"`` = n/8 clipped to [128, 512], so that small data sets
+    still get several steps per epoch."""
+    if batch_size == "auto":
+        return int(np.clip(n_cells // 8, 128, 512))
+    return int(batch_size) if batch_size else n_cells
+
+
 @torch.no_grad()
 def embed(network: ScDeferNetwork, data: CellData, device: torch.device,
           transductive: bool = True) -> Embedding:
@@ -115,7 +123,7 @@ class Trainer:
         p, data = self.params, self.data
         start = time.perf_counter()
         network = build_network(data.n_genes, data.n_cells, 1, p).to(self.device)
-        batch_size = p.batch_size if p.batch_size else data.n_cells
+        batch_size = resolve_batch_size(p.batch_size, data.n_cells)
         batcher = ClusterBatcher(data.adjacency, data.coords, batch_size, p.seed, self.device)
         logger.info("training on %d cells x %d genes, %d batch(es) per epoch",
                     data.n_cells, data.n_genes, len(batcher))

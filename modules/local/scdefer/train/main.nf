@@ -1,0 +1,64 @@
+process SCDEFER_TRAIN {
+    tag "$meta.id"
+    label 'process_high'
+    label 'process_gpu'
+
+    conda "${moduleDir}/environment.yml"
+    container "${ task.accelerator ?
+        (workflow.containerEngine in ['singularity', 'apptainer'] && !task.ext.singularity_pull_docker_container ?
+            'oras://ghcr.io/scdefer/scdefer:0.1.0-sif' :
+            'ghcr.io/scdefer/scdefer:0.1.0') :
+        (workflow.containerEngine in ['singularity', 'apptainer'] && !task.ext.singularity_pull_docker_container ?
+            'oras://ghcr.io/scdefer/scdefer:0.1.0-cpu-sif' :
+            'ghcr.io/scdefer/scdefer:0.1.0-cpu') }"
+
+    input:
+    tuple val(meta), path(h5ad)
+
+    output:
+    tuple val(meta), path("${prefix}.h5ad") , emit: h5ad
+    tuple val(meta), path("${prefix}_model"), emit: model
+    path "versions.yml"                     , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    prefix = task.ext.prefix ?: "${meta.id}_scdefer"
+    def n_clusters = meta.n_clusters ?: 'auto'
+    def device = task.accelerator ? 'cuda' : 'cpu'
+    if ("${h5ad}" == "${prefix}.h5ad") error "SCDEFER_TRAIN: input and output names are the same; set ext.prefix"
+    """
+    export MPLCONFIGDIR=./tmp/mpl NUMBA_CACHE_DIR=./tmp/numba TORCHINDUCTOR_CACHE_DIR=./tmp/torchinductor
+    scdefer train \\
+        '${h5ad}' \\
+        -o '${prefix}.h5ad' \\
+        --model-dir '${prefix}_model' \\
+        --n-clusters ${n_clusters} \\
+        --device ${device} \\
+        --threads ${task.cpus} \\
+        --quiet \\
+        ${args}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        scdefer: \$(scdefer --version | sed 's/scdefer //')
+        torch: \$(python -c 'import torch; print(torch.__version__)')
+    END_VERSIONS
+    """
+
+    stub:
+    prefix = task.ext.prefix ?: "${meta.id}_scdefer"
+    """
+    touch '${prefix}.h5ad'
+    mkdir -p '${prefix}_model'
+    touch '${prefix}_model/model.pt'
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        scdefer: \$(scdefer --version | sed 's/scdefer //')
+        torch: \$(python -c 'import torch; print(torch.__version__)')
+    END_VERSIONS
+    """
+}
