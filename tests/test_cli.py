@@ -11,7 +11,7 @@ from conftest import scdefer_cli
 
 import scdefer
 
-TINY = ["--pretrain-epochs", "3", "--epochs", "2", "--batch-size", "0", "--device", "cpu",
+TINY = ["--pretrain-epochs", "20", "--epochs", "5", "--batch-size", "0", "--device", "cpu",
         "--quiet"]
 
 

@@ -67,7 +67,7 @@ Threads = Annotated[int | None, typer.Option(
 DeviceOpt = Annotated[Device, typer.Option(help="Compute device; 'auto' uses a GPU when one is visible.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or info messages.")]
 NClusters = Annotated[str, typer.Option(
-    help="Number of clusters, or 'auto' to estimate it (Leiden on the pre-trained embedding).")]
+    help="Number of clusters, or 'auto' to estimate it (Leiden, resolution 1, on the PCA 15-NN graph).")]
 Schedule_ = Annotated[Schedule, typer.Option(
     help="'fast': mini-batches, higher learning rates, early stopping; 'paper': full-batch "
          "250+250 epochs at lr 5e-5 / 1e-7 as published.")]
@@ -76,8 +76,7 @@ PretrainEpochs = Annotated[int | None, typer.Option(
 Epochs = Annotated[int | None, typer.Option(
     help="Maximum clustering epochs [default: fast 40 (stops when <0.1% of labels change), paper 250].")]
 BatchSize = Annotated[int | None, typer.Option(
-    help="Cells per step (Cluster-GCN subgraphs); 0 = whole graph [default: fast n/8 within "
-         "128-512, paper 0].")]
+    help="Cells per step (Cluster-GCN subgraphs); 0 = whole graph [default: fast 512, paper 0].")]
 InputNoise = Annotated[float | None, typer.Option(
     help="SD of Gaussian noise added to the input while training (denoising) "
          "[default: fast 1.0, paper 0].")]

@@ -28,7 +28,7 @@ def estimate_n_clusters(coords: np.ndarray, seed: int = 0, resolution: float = 1
                         min_fraction: float = 0.005) -> int:
     """Number of Leiden communities (resolution 1) holding at least ``min_fraction`` of the cells.
 
-    Run on the pre-trained embedding, as scDeepCluster and scTAG do for an unknown K.
+    scdefer runs it on the PCA of the log-normalised HVGs (15-NN graph); labels are never used.
     """
     labels = leiden_labels(coords, resolution=resolution, seed=seed)
     sizes = np.bincount(labels)

@@ -14,7 +14,7 @@ GraphLoss = Literal["pairs", "edges"]
 # not detached (the authors' code); tolerances 0 = never stop early; input_noise is the standard
 # deviation of the Gaussian noise added to the (log-normalised) input while training.
 SCHEDULES: dict[str, dict[str, Any]] = {
-    "fast": {"pretrain_epochs": 60, "epochs": 40, "batch_size": "auto", "pretrain_lr": 1e-3,
+    "fast": {"pretrain_epochs": 60, "epochs": 40, "batch_size": 512, "pretrain_lr": 1e-3,
              "lr": 1e-4, "target_update": 1, "pretrain_tol": 0.005, "tol": 0.001,
              "input_noise": 1.0},
     "paper": {"pretrain_epochs": 250, "epochs": 250, "batch_size": 0, "pretrain_lr": 5e-5,
@@ -37,7 +37,7 @@ class TrainParams:
     pretrain_epochs: int | None = None
     epochs: int | None = None
     min_epochs: int = 5
-    batch_size: int | Literal["auto"] | None = None
+    batch_size: int | None = None
     pretrain_lr: float | None = None
     lr: float | None = None
     alpha: float = 0.1
@@ -66,9 +66,7 @@ class TrainParams:
         params = replace(self, **{k: v for k, v in preset.items() if getattr(self, k) is None})
         if isinstance(params.n_clusters, int) and params.n_clusters < 2:
             raise ScDeferInputError(f"--n-clusters must be at least 2 or 'auto', got {params.n_clusters}")
-        if params.batch_size != "auto" and params.batch_size < 0:
-            raise ScDeferInputError("--batch-size must not be negative")
-        for name in ("pretrain_epochs", "epochs", "target_update", "min_epochs"):
+        for name in ("pretrain_epochs", "epochs", "batch_size", "target_update", "min_epochs"):
             if getattr(params, name) < 0:
                 raise ScDeferInputError(f"{name} must not be negative")
         if not 0.0 <= params.alpha <= 1.0:

@@ -69,14 +69,6 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
     )
 
 
-def resolve_batch_size(batch_size: int | str, n_cells: int) -> int:
-    """``0`` = whole graph; ``"auto"`` = n/8 clipped to [128, 512], so that small data sets
-    still get several steps per epoch."""
-    if batch_size == "auto":
-        return int(np.clip(n_cells // 8, 128, 512))
-    return int(batch_size) if batch_size else n_cells
-
-
 @torch.no_grad()
 def embed(network: ScDeferNetwork, data: CellData, device: torch.device,
           transductive: bool = True) -> Embedding:
@@ -123,7 +115,7 @@ class Trainer:
         p, data = self.params, self.data
         start = time.perf_counter()
         network = build_network(data.n_genes, data.n_cells, 1, p).to(self.device)
-        batch_size = resolve_batch_size(p.batch_size, data.n_cells)
+        batch_size = p.batch_size if p.batch_size else data.n_cells
         batcher = ClusterBatcher(data.adjacency, data.coords, batch_size, p.seed, self.device)
         logger.info("training on %d cells x %d genes, %d batch(es) per epoch",
                     data.n_cells, data.n_genes, len(batcher))
@@ -133,8 +125,11 @@ class Trainer:
         pretrain_latent = emb.z.cpu().numpy()
         n_clusters = p.n_clusters
         if n_clusters == "auto":
-            n_clusters = estimate_n_clusters(emb.z.cpu().numpy(), seed=p.seed)
-            logger.info("estimated number of clusters: %d", n_clusters)
+            # On the PCA rather than the pre-trained embedding: the graph loss makes the latter
+            # fragment into many tight communities, so Leiden over-counts there.
+            n_clusters = estimate_n_clusters(data.coords, seed=p.seed)
+            logger.info("estimated number of clusters: %d (Leiden, resolution 1, on the PCA)",
+                        n_clusters)
         n_clusters = int(min(n_clusters, data.n_cells - 1))
         kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
         kmeans.fit(emb.z.cpu().numpy())
