@@ -61,11 +61,11 @@ def test_cli_outputs(pipeline: Path) -> None:
 
 
 def test_run_without_input_simulates_and_evaluates(tmp_path: Path) -> None:
-    res = scdefer_cli("run", "-o", str(tmp_path / "out"), "--n-clusters", "6", *TINY)
+    res = scdefer_cli("run", "-o", str(tmp_path / "out"), "--device", "cpu", "--quiet")
     assert res.returncode == 0, res.stderr
     assert "ARI" in res.stdout
     metrics = json.loads((tmp_path / "out" / "report" / "metrics.json").read_text())
-    assert metrics["label_key"] == "group" and metrics["ari"] > 0.3
+    assert metrics["label_key"] == "group" and metrics["ari"] > 0.8
     assert (tmp_path / "out" / "model" / "model.pt").is_file()
 
 
@@ -99,7 +99,7 @@ def test_bad_inputs_give_one_line_and_exit_2(tmp_path: Path, sim_file: Path) -> 
 
 def test_non_count_input_exit_2(tmp_path: Path, sim_counts: ad.AnnData) -> None:
     adata = sim_counts[:60].copy()
-    adata.X = adata.X * 0.5 + 0.01
+    adata.X = adata.X.toarray() * 0.5 + 0.01
     adata.write_h5ad(tmp_path / "tpm.h5ad")
     line = _one_line_error(scdefer_cli("preprocess", str(tmp_path / "tpm.h5ad"), "-o",
                                        str(tmp_path / "p.h5ad")))
