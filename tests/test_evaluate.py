@@ -51,3 +51,14 @@ def test_evaluate_unknown_label_key() -> None:
     adata.obs["scdefer"] = ["0", "1", "0"]
     with pytest.raises(ScDeferInputError, match="label column 'cell_type'"):
         evaluate(adata, "cell_type")
+
+
+def test_pinned_scanpy_neighbors_above_8192_cells() -> None:
+    """scanpy switches to pynndescent above 8192 cells; the pinned pair must work together
+    (scanpy 1.11.5 with pynndescent 0.7 crashed with "csr_array has no attribute getnnz")."""
+    import scanpy as sc
+
+    view = ad.AnnData(np.zeros((8300, 1), dtype=np.float32))
+    view.obsm["X_rep"] = np.random.default_rng(0).normal(size=(8300, 8)).astype(np.float32)
+    sc.pp.neighbors(view, use_rep="X_rep", n_neighbors=10, random_state=0)
+    assert view.obsp["connectivities"].shape == (8300, 8300)
