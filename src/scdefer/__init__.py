@@ -6,15 +6,10 @@ Heavy dependencies (torch, scanpy) load on first use, so ``scdefer --help`` answ
 from __future__ import annotations
 
 import importlib
-import warnings
 from typing import Any
 
 from ._errors import ScDeferInputError
 from ._version import __version__
-
-# torch_geometric still calls torch.jit.script at import time; the deprecation is not ours to fix.
-warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated",
-                        category=FutureWarning)
 
 _LAZY = {
     "ScDefer": ".model",

@@ -8,9 +8,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch_geometric.utils import spmm
-
-from ._layers import DenseBlock, GraphBlock, TAGConv
+from ._layers import DenseBlock, GraphBlock, TAGConv, propagate
 
 FusionWeights = Literal["dimension", "cell"]
 
@@ -111,7 +109,7 @@ class ScDeferNetwork(nn.Module):
         z_dense = self.dense_out(fused)
         z_graph = self.graph_out(fused, adj_t)
         a, b = self._fusion_weights(cell_index)
-        z_local = spmm(adj_t, a * z_dense + b * z_graph, reduce="add")
+        z_local = propagate(adj_t, a * z_dense + b * z_graph)
         z_global = F.scaled_dot_product_attention(
             z_local[None], z_local[None], z_local[None], scale=1.0
         )[0]
