@@ -27,8 +27,12 @@ def main(path: str) -> None:
         print(f"| {r.dataset} | {r.cells} | {r.method} | {r.nmi_mean:.3f} ± {r.nmi_sd:.3f} | "
               f"{r.ari_mean:.3f} ± {r.ari_sd:.3f} | {r.k_true} | {r.k_used} | {r.wall_s:.0f} | "
               f"{r.peak_rss_mb} |")
-    overall = stats.groupby("method")[["nmi_mean", "ari_mean"]].mean().sort_values("ari_mean")
-    print("\n## Mean over datasets\n")
+    methods = stats["method"].unique()
+    per_dataset = stats.groupby("dataset")["method"].nunique()
+    common = sorted(per_dataset[per_dataset == len(methods)].index)
+    shared = stats[stats["dataset"].isin(common)]
+    overall = shared.groupby("method")[["nmi_mean", "ari_mean"]].mean().sort_values("ari_mean")
+    print(f"\n## Mean over the datasets every method ran on ({', '.join(common)})\n")
     print("| method | mean NMI | mean ARI |")
     print("|---|---|---|")
     for method, r in overall.iloc[::-1].iterrows():
