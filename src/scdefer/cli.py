@@ -122,7 +122,7 @@ def _cli_errors(func: F) -> F:
             raise typer.Exit(2) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
-        except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+        except Exception as exc:  # the last line of defence: one line, exit 1
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             typer.echo(f"scdefer: error: {type(exc).__name__}: {first}", err=True)
             if logger.isEnabledFor(logging.DEBUG):
@@ -234,7 +234,6 @@ def train(
 ) -> None:
     """Train scDEFER; write embedding, clusters and soft assignments (never reads labels)."""
     _setup(quiet, threads)
-    from .io import write_h5ad_atomic
 
     _check_distinct(input, output)
     adata = _read_h5ad(input)

@@ -18,7 +18,7 @@ from ._runtime import resolve_device, seed_everything
 from ._version import __version__
 from .io import atomic_directory
 from .preprocessing import PreprocessParams, preprocess
-from .train import CellData, TrainParams, Trainer, TrainResult
+from .train import CellData, Trainer, TrainParams, TrainResult
 from .train._trainer import assign, build_network, embed
 
 logger = logging.getLogger("scdefer")
@@ -144,7 +144,7 @@ class ScDefer:
             raise ScDeferInputError(f"no {MODEL_FILE} in model directory {directory}")
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unpickling failure means a bad file
+        except Exception as exc:  # any unpickling failure means a bad file
             raise ScDeferInputError(f"cannot load {path}: {str(exc).splitlines()[0]}") from exc
         if payload.get("class") != cls.__name__:
             raise ScDeferInputError(f"{path} does not hold a {cls.__name__} model")

@@ -3,8 +3,8 @@
 from ._layers import TAGConv
 from ._losses import (
     clustering_kl,
-    graph_pair_loss,
     graph_edge_mse_loss,
+    graph_pair_loss,
     soft_assignment,
     soft_bce,
     target_distribution,

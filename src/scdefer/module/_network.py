@@ -8,6 +8,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 from ._layers import DenseBlock, GraphBlock, TAGConv, propagate
 
 FusionWeights = Literal["dimension", "cell"]
