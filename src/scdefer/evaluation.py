@@ -106,7 +106,7 @@ def _plot_umap(adata: ad.AnnData, metrics: dict[str, Any], path: Path, seed: int
 
     plt = _pyplot()
     basis = "X_scdefer" if "X_scdefer" in adata.obsm else "X_pca"
-    view = ad.AnnData(obs=adata.obs[[metrics["label_key"], metrics["cluster_key"]]].astype(str))
+    view = ad.AnnData(obs=adata.obs[[metrics["label_key"], metrics["cluster_key"]]].astype(str).astype("category"))
     view.obsm["X_rep"] = np.asarray(adata.obsm[basis])
     sc.pp.neighbors(view, use_rep="X_rep", random_state=seed)
     sc.tl.umap(view, random_state=seed)
