@@ -44,7 +44,6 @@ class TrainResult:
     """What training produced besides the network's weights."""
 
     latent: np.ndarray
-    pretrain_latent: np.ndarray
     proba: np.ndarray
     labels: np.ndarray
     n_clusters: int
@@ -122,7 +121,6 @@ class Trainer:
 
         pre_epochs = self._pretrain(network, batcher)
         emb = embed(network, data, self.device)
-        pretrain_latent = emb.z.cpu().numpy()
         n_clusters = p.n_clusters
         if n_clusters == "auto":
             # On the PCA rather than the pre-trained embedding: the graph loss makes the latter
@@ -139,7 +137,7 @@ class Trainer:
         emb = embed(network, data, self.device)
         q = assign(network, emb.z).cpu().numpy()
         result = TrainResult(
-            latent=emb.z.cpu().numpy(), pretrain_latent=pretrain_latent, proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
+            latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
             history=self.history, pretrain_epochs_run=pre_epochs, epochs_run=epochs,
             seconds=time.perf_counter() - start,
         )
