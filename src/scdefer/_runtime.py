@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import random
+import sys
 from typing import Literal
 
 import numpy as np
@@ -39,6 +41,23 @@ def set_threads(threads: int | None) -> int:
     except ImportError:  # pragma: no cover
         pass
     return n
+
+
+def return_freed_memory(threshold: int = 128 * 1024) -> bool:
+    """Serve allocations above ``threshold`` bytes with mmap, so freed tensors leave the process.
+
+    glibc raises its mmap threshold whenever a large block is freed; from then on tensors of a few
+    MB are carved from the heap, which fragments and never shrinks (about 0.2 GB of peak RSS on a
+    4,000-cell run). Fixing the threshold (as ``MALLOC_MMAP_THRESHOLD_`` would) avoids that.
+    Does nothing off glibc or when the user set that variable. Returns True when applied.
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_MMAP_THRESHOLD_" in os.environ:
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-3, int(threshold)))  # -3 = M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return False
 
 
 def seed_everything(seed: int) -> None:

@@ -105,9 +105,10 @@ def _setup(quiet: bool, threads: int | None = None) -> None:
     warnings.filterwarnings("ignore", category=UserWarning, module="torch")
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
                         format="scdefer: %(message)s", stream=sys.stderr, force=True)
-    from ._runtime import set_threads
+    from ._runtime import return_freed_memory, set_threads
 
     set_threads(threads)
+    return_freed_memory()
 
 
 def _cli_errors(func: F) -> F:

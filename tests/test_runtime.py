@@ -1,0 +1,41 @@
+"""Process settings: threads, seeds, devices and the allocator."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from scdefer import ScDeferInputError
+from scdefer._runtime import default_threads, resolve_device, set_threads
+
+PROBE = "from scdefer._runtime import return_freed_memory as f; print(f())"
+
+
+def _applied(env: dict[str, str]) -> str:
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env,
+                         check=True)
+    return out.stdout.strip()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+def test_mmap_threshold_applied_unless_user_set_it() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    assert _applied(env) == "True"
+    assert _applied({**env, "MALLOC_MMAP_THRESHOLD_": "65536"}) == "False"
+
+
+def test_threads_from_scheduler_hint(monkeypatch) -> None:
+    monkeypatch.setenv("NXF_TASK_CPUS", "3")
+    monkeypatch.delenv("GALAXY_SLOTS", raising=False)
+    assert default_threads() == 3
+    with pytest.raises(ScDeferInputError, match="--threads"):
+        set_threads(0)
+
+
+def test_device_choice_is_checked() -> None:
+    assert resolve_device("cpu").type == "cpu"
+    with pytest.raises(ScDeferInputError, match="--device"):
+        resolve_device("tpu")
