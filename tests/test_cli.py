@@ -24,6 +24,14 @@ def test_version_and_help() -> None:
         assert "--output" in res.stdout
 
 
+@pytest.mark.parametrize("command", ["train", "run"])
+def test_training_options_and_their_defaults_are_documented(command: str) -> None:
+    text = " ".join(scdefer_cli(command, "--help").stdout.replace("│", " ").split())
+    for option in ("--n-clusters", "--schedule", "--zinb-target", "--target-update", "--seed"):
+        assert option in text
+    assert "(default: fast 60" in text and "paper 1e-7)" in text
+
+
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory) -> Path:
     """simulate -> preprocess -> train -> evaluate -> predict through the CLI."""

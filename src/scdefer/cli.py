@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import sys
 import warnings
@@ -63,7 +64,7 @@ class Schedule(str, Enum):
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output .h5ad file.")]
 Seed = Annotated[int, typer.Option(help="Random seed; fixes the result on a given device.")]
 Threads = Annotated[int | None, typer.Option(
-    help="CPU threads [default: $GALAXY_SLOTS, $NXF_TASK_CPUS or $SLURM_CPUS_PER_TASK, else cores up to 8].")]
+    help="CPU threads (default: $GALAXY_SLOTS, $NXF_TASK_CPUS or $SLURM_CPUS_PER_TASK, else cores up to 8).")]
 DeviceOpt = Annotated[Device, typer.Option(help="Compute device; 'auto' uses a GPU when one is visible.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or info messages.")]
 NClusters = Annotated[str, typer.Option(
@@ -72,16 +73,16 @@ Schedule_ = Annotated[Schedule, typer.Option(
     help="'fast': mini-batches, higher learning rates, early stopping; 'paper': full-batch "
          "250+250 epochs at lr 5e-5 / 1e-7 as published.")]
 PretrainEpochs = Annotated[int | None, typer.Option(
-    help="Maximum pre-training epochs [default: fast 60 (stops when the loss settles), paper 250].")]
+    help="Maximum pre-training epochs (default: fast 60 (stops when the loss settles), paper 250).")]
 Epochs = Annotated[int | None, typer.Option(
-    help="Maximum clustering epochs [default: fast 40 (stops when <0.1% of labels change), paper 250].")]
+    help="Maximum clustering epochs (default: fast 40 (stops when <0.1% of labels change), paper 250).")]
 BatchSize = Annotated[int | None, typer.Option(
-    help="Cells per step (Cluster-GCN subgraphs); 0 = whole graph [default: fast 512, paper 0].")]
+    help="Cells per step (Cluster-GCN subgraphs); 0 = whole graph (default: fast 512, paper 0).")]
 InputNoise = Annotated[float | None, typer.Option(
     help="SD of Gaussian noise added to the input while training (denoising) "
-         "[default: fast 1.0, paper 0].")]
-PretrainLr = Annotated[float | None, typer.Option(help="Pre-training learning rate [default: fast 1e-3, paper 5e-5].")]
-Lr = Annotated[float | None, typer.Option(help="Clustering learning rate [default: fast 1e-4, paper 1e-7].")]
+         "(default: fast 1.0, paper 0).")]
+PretrainLr = Annotated[float | None, typer.Option(help="Pre-training learning rate (default: fast 1e-3, paper 5e-5).")]
+Lr = Annotated[float | None, typer.Option(help="Clustering learning rate (default: fast 1e-4, paper 1e-7).")]
 Alpha = Annotated[float, typer.Option(help="Layer-wise fusion weight of the dense encoder (paper: 0.1).")]
 Dropout = Annotated[float, typer.Option(help="Dropout on hidden layers.")]
 ZinbTargetOpt = Annotated[ZinbTarget, typer.Option(
@@ -95,9 +96,38 @@ GraphLossOpt = Annotated[GraphLoss, typer.Option(
          "the normalised adjacency on edges only (authors' code).")]
 TargetUpdate = Annotated[int | None, typer.Option(
     help="Refresh the target distribution P over all cells every N epochs (detached, DEC); "
-         "0 = from each batch every step, not detached (authors' code) [default: fast 1, paper 0].")]
+         "0 = from each batch every step, not detached (authors' code) (default: fast 1, paper 0).")]
 KeyAdded = Annotated[str, typer.Option(help="obs/obsm key for the results (obs[KEY], obsm['X_KEY']).")]
 LabelKey = Annotated[str, typer.Option(help="obs column holding the true labels.")]
+
+# The model's options, shared by `train` and `run` (name, annotated type, default).
+TRAINING_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
+    ("n_clusters", NClusters, "auto"),
+    ("schedule", Schedule_, Schedule.fast),
+    ("pretrain_epochs", PretrainEpochs, None),
+    ("epochs", Epochs, None),
+    ("batch_size", BatchSize, None),
+    ("pretrain_lr", PretrainLr, None),
+    ("lr", Lr, None),
+    ("alpha", Alpha, 0.1),
+    ("dropout", Dropout, 0.1),
+    ("input_noise", InputNoise, None),
+    ("zinb_target", ZinbTargetOpt, ZinbTarget.counts),
+    ("fusion_weights", FusionOpt, FusionWeights.dimension),
+    ("graph_loss", GraphLossOpt, GraphLoss.pairs),
+    ("target_update", TargetUpdate, None),
+)
+
+
+def _with_training_options(func: F) -> F:
+    """Declare TRAINING_OPTIONS as keyword options of a command; they arrive in its ``**kwargs``."""
+    signature = inspect.signature(func, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                               annotation=annotation)
+             for name, annotation, default in TRAINING_OPTIONS]
+    func.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
+    return func
 
 
 def _setup(quiet: bool, threads: int | None = None) -> None:
@@ -209,46 +239,32 @@ def preprocess(
 
 @app.command()
 @_cli_errors
+@_with_training_options
 def train(
     input: Annotated[Path, typer.Argument(help="Output of `scdefer preprocess` (.h5ad).")],
     output: Output,
     model_dir: Annotated[Path | None, typer.Option(help="Directory for the trained model (for `scdefer predict`).")] = None,
-    n_clusters: NClusters = "auto",
-    schedule: Schedule_ = Schedule.fast,
-    pretrain_epochs: PretrainEpochs = None,
-    epochs: Epochs = None,
-    batch_size: BatchSize = None,
-    pretrain_lr: PretrainLr = None,
-    lr: Lr = None,
-    alpha: Alpha = 0.1,
-    dropout: Dropout = 0.1,
-    input_noise: InputNoise = None,
-    zinb_target: ZinbTargetOpt = ZinbTarget.counts,
-    fusion_weights: FusionOpt = FusionWeights.dimension,
-    graph_loss: GraphLossOpt = GraphLoss.pairs,
-    target_update: TargetUpdate = None,
     key_added: KeyAdded = "scdefer",
     seed: Seed = 0,
     device: DeviceOpt = Device.auto,
     threads: Threads = None,
     quiet: Quiet = False,
+    **training: Any,
 ) -> None:
     """Train scDEFER; write embedding, clusters and soft assignments (never reads labels)."""
     _setup(quiet, threads)
 
     _check_distinct(input, output)
     adata = _read_h5ad(input)
-    options = _train_options(locals())
+    options = _train_options(training, seed)
     _train_and_write(adata, output, model_dir, key_added, device.value, quiet, options)
 
 
-def _train_options(values: dict[str, Any]) -> dict[str, Any]:
-    """The TrainParams fields among a command's arguments, with enums turned into strings."""
-    from .train import TrainParams
-
-    fields = set(TrainParams.__dataclass_fields__)
-    out = {k: (v.value if isinstance(v, Enum) else v) for k, v in values.items() if k in fields}
-    out["n_clusters"] = _parse_n_clusters(str(values["n_clusters"]))
+def _train_options(training: dict[str, Any], seed: int) -> dict[str, Any]:
+    """TrainParams keywords from the TRAINING_OPTIONS values (enums as strings) and the seed."""
+    out = {k: (v.value if isinstance(v, Enum) else v) for k, v in training.items()}
+    out["n_clusters"] = _parse_n_clusters(str(training["n_clusters"]))
+    out["seed"] = seed
     return out
 
 
@@ -340,30 +356,18 @@ def simulate(
 
 @app.command()
 @_cli_errors
+@_with_training_options
 def run(
     input: Annotated[Path | None, typer.Argument(help="Input matrix (any `preprocess` format); omit to run on simulated data.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")] = Path("scdefer_results"),
     label_key: Annotated[str | None, typer.Option(help="obs column with true labels: adds an evaluation report.")] = None,
     input_kind: Annotated[InputKind, typer.Option(help="See `scdefer preprocess --help`.")] = InputKind.counts,
-    n_clusters: NClusters = "auto",
-    schedule: Schedule_ = Schedule.fast,
-    pretrain_epochs: PretrainEpochs = None,
-    epochs: Epochs = None,
-    batch_size: BatchSize = None,
-    pretrain_lr: PretrainLr = None,
-    lr: Lr = None,
-    alpha: Alpha = 0.1,
-    dropout: Dropout = 0.1,
-    input_noise: InputNoise = None,
-    zinb_target: ZinbTargetOpt = ZinbTarget.counts,
-    fusion_weights: FusionOpt = FusionWeights.dimension,
-    graph_loss: GraphLossOpt = GraphLoss.pairs,
-    target_update: TargetUpdate = None,
     key_added: KeyAdded = "scdefer",
     seed: Seed = 0,
     device: DeviceOpt = Device.auto,
     threads: Threads = None,
     quiet: Quiet = False,
+    **training: Any,
 ) -> None:
     """Simulate (without INPUT) or read, preprocess, train and evaluate in one go.
 
@@ -377,7 +381,7 @@ def run(
     from .preprocessing import preprocess as run_preprocess
     from .simulation import simulate as run_simulate
 
-    options = _train_options(locals())
+    options = _train_options(training, seed)
     if input is None:
         adata = run_simulate(1500, 2000, 6, seed=seed)
         write_h5ad_atomic(adata, output / "simulated.h5ad")
