@@ -73,7 +73,7 @@ Schedule_ = Annotated[Schedule, typer.Option(
     help="'fast': mini-batches, higher learning rates, early stopping; 'paper': full-batch "
          "250+250 epochs at lr 5e-5 / 1e-7 as published.")]
 PretrainEpochs = Annotated[int | None, typer.Option(
-    help="Maximum pre-training epochs (default: fast 60 (stops when the loss settles), paper 250).")]
+    help="Pre-training epochs (default: fast 40, paper 250).")]
 Epochs = Annotated[int | None, typer.Option(
     help="Maximum clustering epochs (default: fast 40 (stops when <0.1% of labels change), paper 250).")]
 BatchSize = Annotated[int | None, typer.Option(
@@ -97,6 +97,8 @@ GraphLossOpt = Annotated[GraphLoss, typer.Option(
 TargetUpdate = Annotated[int | None, typer.Option(
     help="Refresh the target distribution P over all cells every N epochs (detached, DEC); "
          "0 = from each batch every step, not detached (authors' code) (default: fast 1, paper 0).")]
+WeightGraph = Annotated[float | None, typer.Option(
+    help="Weight of the graph reconstruction loss (default: fast 0.1, paper 0.3).")]
 KeyAdded = Annotated[str, typer.Option(help="obs/obsm key for the results (obs[KEY], obsm['X_KEY']).")]
 LabelKey = Annotated[str, typer.Option(help="obs column holding the true labels.")]
 
@@ -116,6 +118,7 @@ TRAINING_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
     ("fusion_weights", FusionOpt, FusionWeights.dimension),
     ("graph_loss", GraphLossOpt, GraphLoss.pairs),
     ("target_update", TargetUpdate, None),
+    ("weight_graph", WeightGraph, None),
 )
 
 
