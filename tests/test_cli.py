@@ -29,7 +29,7 @@ def test_training_options_and_their_defaults_are_documented(command: str) -> Non
     text = " ".join(scdefer_cli(command, "--help").stdout.replace("│", " ").split())
     for option in ("--n-clusters", "--schedule", "--zinb-target", "--target-update", "--seed"):
         assert option in text
-    assert "(default: fast 60" in text and "paper 1e-7)" in text
+    assert "(default: fast 40, paper 250)" in text and "paper 1e-7)" in text
 
 
 @pytest.fixture(scope="module")
