@@ -83,6 +83,7 @@ def test_minibatch_training(sim_prepared: ad.AnnData) -> None:
     ({"alpha": 2.0}, "alpha"),
     ({"schedule": "slow"}, "schedule"),
     ({"graph_loss": "x"}, "graph-loss"),
+    ({"weight_graph": -0.1}, "weight-graph"),
     ({"bogus": 1}, "unknown training option"),
 ])
 def test_bad_training_options(kwargs, match) -> None:

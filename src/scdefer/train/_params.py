@@ -73,6 +73,9 @@ class TrainParams:
         for name in ("pretrain_epochs", "epochs", "batch_size", "target_update", "min_epochs"):
             if getattr(params, name) < 0:
                 raise ScDeferInputError(f"{name} must not be negative")
+        for name in ("weight_graph", "weight_zinb", "weight_kl", "weight_bce"):
+            if getattr(params, name) < 0:
+                raise ScDeferInputError(f"--{name.replace('_', '-')} must not be negative")
         if not 0.0 <= params.alpha <= 1.0:
             raise ScDeferInputError(f"--alpha must be within [0, 1], got {params.alpha}")
         if params.graph_loss not in ("pairs", "edges"):
