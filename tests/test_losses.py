@@ -11,6 +11,8 @@ from scdefer.module import (
     clustering_kl,
     graph_edge_mse_loss,
     graph_pair_loss,
+    graph_pair_squared_loss,
+    graph_reconstruction_loss,
     soft_assignment,
     soft_bce,
     target_distribution,
@@ -88,3 +90,17 @@ def test_graph_edge_mse_loss_by_hand() -> None:
     values = torch.tensor([0.25, 0.5])
     expected = ((0.25 - 0.5) ** 2 + 0.0) / 3
     assert graph_edge_mse_loss(z, edges, values, 3).item() == pytest.approx(expected)
+
+
+def test_graph_pair_squared_loss_by_hand() -> None:
+    """Eq. 9 on sampled pairs: mean of (1 - sigmoid(z_i.z_j))^2 on edges and sigmoid^2 off them."""
+    z = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]])
+    edges = torch.tensor([[0], [1]])  # z0.z1 = 2
+    non_edges = torch.tensor([[0], [2]])  # z0.z2 = 0
+    sig2 = 1.0 / (1.0 + np.exp(-2.0))
+    expected = ((1.0 - sig2) ** 2 + 0.5**2) / 2
+    assert graph_pair_squared_loss(z, edges, non_edges).item() == pytest.approx(expected)
+    assert graph_reconstruction_loss("squared", z, edges, non_edges, torch.ones(1)).item() == \
+        pytest.approx(expected)
+    with pytest.raises(ValueError, match="unknown graph loss"):
+        graph_reconstruction_loss("bogus", z, edges, non_edges, torch.ones(1))

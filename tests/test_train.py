@@ -11,6 +11,7 @@ from conftest import TINY_TRAIN
 import scdefer
 from scdefer import ScDefer, ScDeferInputError
 from scdefer.evaluation import clustering_metrics
+from scdefer.train import TrainParams
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +77,16 @@ def test_minibatch_training(sim_prepared: ad.AnnData) -> None:
     model = ScDefer(n_clusters=3, **options).fit(sim_prepared)
     assert model.result.labels.shape == (sim_prepared.n_obs,)
     assert np.isfinite(model.result.latent).all()
+
+
+def test_paper_schedule_is_the_paper() -> None:
+    """Eq. 9 squared error, gamma 0.3/0.1/0.5/0.1, 250 + 250 full-batch epochs, lr 5e-5 / 1e-7."""
+    p = TrainParams(schedule="paper").resolved()
+    assert (p.graph_loss, p.weight_graph, p.weight_zinb, p.weight_kl, p.weight_bce) == \
+        ("squared", 0.3, 0.1, 0.5, 0.1)
+    assert (p.pretrain_epochs, p.epochs, p.batch_size, p.pretrain_lr, p.lr) == (250, 250, 0, 5e-5, 1e-7)
+    assert (p.input_noise, p.tol, p.pretrain_tol) == (0.0, 0.0, 0.0)
+    assert TrainParams(schedule="paper", graph_loss="pairs").resolved().graph_loss == "pairs"
 
 
 @pytest.mark.parametrize("kwargs,match", [

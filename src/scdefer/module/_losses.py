@@ -69,9 +69,39 @@ def graph_pair_loss(z: torch.Tensor, edges: torch.Tensor, non_edges: torch.Tenso
     return loss
 
 
+def graph_pair_squared_loss(
+    z: torch.Tensor, edges: torch.Tensor, non_edges: torch.Tensor
+) -> torch.Tensor:
+    """The paper's ``||A - sigmoid(Z Z^T)||^2`` (Eq. 8-9) on edges (A = 1) and sampled non-edges (A = 0).
+
+    Mean squared error over the sampled pairs: an unbiased estimate, up to scale, of the full sum
+    when as many non-edges as edges are drawn.
+    """
+    pos = torch.sigmoid((z[edges[0]] * z[edges[1]]).sum(dim=1))
+    squares = (1.0 - pos).pow(2)
+    if non_edges.shape[1] > 0:
+        neg = torch.sigmoid((z[non_edges[0]] * z[non_edges[1]]).sum(dim=1))
+        squares = torch.cat([squares, neg.pow(2)])
+    return squares.mean()
+
+
 def graph_edge_mse_loss(
     z: torch.Tensor, edges: torch.Tensor, edge_values: torch.Tensor, n_nodes: int
 ) -> torch.Tensor:
     """The authors' variant: squared error of sigmoid(z_i.z_j) against Â_ij on edges only, per node."""
     pred = torch.sigmoid((z[edges[0]] * z[edges[1]]).sum(dim=1))
     return (edge_values - pred).pow(2).sum() / max(n_nodes, 1)
+
+
+def graph_reconstruction_loss(
+    kind: str, z: torch.Tensor, edges: torch.Tensor, non_edges: torch.Tensor,
+    edge_values: torch.Tensor,
+) -> torch.Tensor:
+    """The graph loss named by ``kind``: ``pairs`` (BCE), ``squared`` (paper Eq. 9), ``edges`` (code)."""
+    if kind == "pairs":
+        return graph_pair_loss(z, edges, non_edges)
+    if kind == "squared":
+        return graph_pair_squared_loss(z, edges, non_edges)
+    if kind == "edges":
+        return graph_edge_mse_loss(z, edges, edge_values, z.shape[0])
+    raise ValueError(f"unknown graph loss {kind!r}")
