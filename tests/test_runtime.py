@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -39,3 +40,36 @@ def test_device_choice_is_checked() -> None:
     assert resolve_device("cpu").type == "cpu"
     with pytest.raises(ScDeferInputError, match="--device"):
         resolve_device("tpu")
+
+
+def _fake_cuda(monkeypatch, available: bool, warning: str | None) -> None:
+    """Make torch report CUDA as (un)available, with the warning torch gives for old drivers."""
+    import warnings
+
+    import torch
+
+    from scdefer import _runtime
+
+    def is_available() -> bool:
+        if warning:
+            warnings.warn(warning, UserWarning, stacklevel=1)
+        return available
+
+    monkeypatch.setattr(torch.cuda, "is_available", is_available)
+    _runtime._cuda_status.cache_clear()
+    monkeypatch.setattr(_runtime, "_cuda_status", functools.cache(_runtime._cuda_status.__wrapped__))
+
+
+def test_cuda_requested_without_gpu_is_an_error(monkeypatch) -> None:
+    _fake_cuda(monkeypatch, False, None)
+    with pytest.raises(ScDeferInputError, match="no GPU is visible.*--nv"):
+        resolve_device("cuda")
+    assert resolve_device("auto").type == "cpu"  # auto keeps the fallback
+
+
+def test_cuda_with_old_driver_names_the_driver(monkeypatch) -> None:
+    old = ("CUDA initialization: The NVIDIA driver on your system is too old "
+           "(found version 12040). Please update your GPU driver.")
+    _fake_cuda(monkeypatch, False, old)
+    with pytest.raises(ScDeferInputError, match=r"driver is too old.*580 or newer.*found version 12040"):
+        resolve_device("cuda")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import os
 import random
@@ -70,21 +71,41 @@ def seed_everything(seed: int) -> None:
     torch.backends.cudnn.benchmark = False
 
 
+@functools.cache
+def _cuda_status() -> tuple[bool, str]:
+    """Whether CUDA can be used, and torch's reason when not (e.g. a driver too old)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        available = torch.cuda.is_available()
+    reasons = [str(w.message).strip() for w in caught if "cuda" in str(w.message).lower()]
+    return available, (reasons[0].splitlines()[0] if reasons else "")
+
+
 def resolve_device(choice: str = "auto") -> torch.device:
-    """Turn ``auto|cpu|cuda`` into a device; log what was found and fall back to the CPU."""
+    """Turn ``auto|cpu|cuda[:N]`` into a device and log it.
+
+    ``auto`` uses a visible GPU and falls back to the CPU with a warning. An explicit ``cuda``
+    that cannot be used is an input error (a cluster job that forgot ``--nv`` or ``--gres``
+    would otherwise train for hours on the CPU); a driver too old for this build says so.
+    """
     if choice not in ("auto", "cpu", "cuda") and not choice.startswith("cuda:"):
         raise ScDeferInputError(f"--device must be auto, cpu or cuda, got {choice!r}")
-    cuda_ok = torch.cuda.is_available()
+    cuda_ok, reason = _cuda_status() if choice != "cpu" else (False, "")
     gpu_env = os.environ.get("GALAXY_GPU_ENABLED", "").lower()
     if choice == "auto" and gpu_env == "false":
         cuda_ok = False
     if choice.startswith("cuda") and not cuda_ok:
-        logger.warning("CUDA was requested but no GPU is visible; falling back to the CPU")
-        device = torch.device("cpu")
-    elif choice == "auto":
-        device = torch.device("cuda" if cuda_ok else "cpu")
-    else:
-        device = torch.device(choice)
+        raise ScDeferInputError(_no_cuda_message(reason))
+    if choice == "auto" and not cuda_ok and reason:
+        logger.warning("no usable GPU (%s); running on the CPU", reason)
+    device = torch.device(choice if choice != "auto" else ("cuda" if cuda_ok else "cpu"))
+    if device.type == "cuda" and device.index is not None \
+            and device.index >= torch.cuda.device_count():
+        raise ScDeferInputError(
+            f"--device {choice}: only {torch.cuda.device_count()} GPU(s) are visible"
+        )
     if device.type == "cuda":
         logger.info(
             "device: %s (%s), torch %s, CUDA %s",
@@ -99,6 +120,20 @@ def resolve_device(choice: str = "auto") -> torch.device:
             torch.get_num_threads(),
             torch.__version__,
             torch.version.cuda,
-            torch.cuda.is_available(),
+            cuda_ok,
         )
     return device
+
+
+def _no_cuda_message(reason: str) -> str:
+    """One line for ``--device cuda`` without a usable GPU, naming the driver when it is the cause."""
+    build = torch.version.cuda or "none"
+    if torch.version.cuda is None:
+        return ("--device cuda: this torch build has no CUDA support; install the CUDA build "
+                "or use --device cpu")
+    if "driver" in reason.lower() and ("old" in reason.lower() or "version" in reason.lower()):
+        return (f"--device cuda: the NVIDIA driver is too old for this build's CUDA {build} "
+                f"(CUDA 13 needs driver 580 or newer): {reason}; update the driver, or use "
+                "--device cpu")
+    return ("--device cuda: no GPU is visible (no NVIDIA driver, or none passed into the job: "
+            "docker --gpus all, apptainer --nv, Slurm --gres=gpu); use --device cpu or auto")
