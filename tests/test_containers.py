@@ -14,6 +14,7 @@ import scdefer
 ROOT = Path(__file__).resolve().parents[1]
 CONTAINERS = ROOT / "containers"
 LOCK = ROOT / "requirements.lock"
+TEST_LOCK = ROOT / "requirements-test.lock"
 OCI_KEYS = ("title", "description", "version", "revision", "created", "source", "licenses",
             "authors", "base.name")
 IMAGE = re.compile(r"ghcr\.io/scdefer/scdefer:([\w.\-]+)")
@@ -74,20 +75,55 @@ def test_conda_environment_uses_the_lock() -> None:
     assert all(re.search(r"=\d", d) for d in env["dependencies"] if isinstance(d, str))
 
 
-def _pins() -> dict[str, str]:
+def _pins(path: Path = LOCK) -> dict[str, str]:
     pins = {}
-    for line in LOCK.read_text().splitlines():
-        if line and not line.startswith("#"):
+    for line in path.read_text().splitlines():
+        if line and not line.startswith(("#", "-r ")):
             name, _, ver = line.partition("==")
-            assert ver, f"unpinned line in requirements.lock: {line}"
+            assert ver, f"unpinned line in {path.name}: {line}"
             pins[name] = ver
     return pins
 
 
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _runtime_closure(root: str = "scdefer") -> set[str]:
+    """Every installed distribution that ``root`` needs at run time, by metadata (extras followed)."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    seen: set[tuple[str, str]] = set()
+    todo: list[tuple[str, str]] = [(root, "")]
+    while todo:
+        name, extra = todo.pop()
+        if (_normal(name), extra) in seen:
+            continue
+        seen.add((_normal(name), extra))
+        for spec in requires(name) or []:
+            req = Requirement(spec)
+            if req.marker is None or req.marker.evaluate({"extra": extra}):
+                todo.extend((req.name, e) for e in ("", *req.extras))
+    return {name for name, _ in seen} - {root}
+
+
+def test_runtime_lock_holds_exactly_what_scdefer_needs() -> None:
+    """requirements.lock = scdefer's run-time closure; the test-only pins live in the test lock."""
+    runtime = {_normal(n) for n in _pins(LOCK)}
+    test_only = {_normal(n) for n in _pins(TEST_LOCK)}
+    assert TEST_LOCK.read_text().count("-r requirements.lock") == 1
+    assert not runtime & test_only
+    closure = _runtime_closure()
+    assert runtime == closure, (sorted(runtime - closure), sorted(closure - runtime))
+    assert {"pytest", "torch-geometric"} <= test_only
+
+
 def test_this_environment_is_installed_from_the_lock() -> None:
-    """CI builds its venv from requirements.lock: every pin must be what is installed."""
+    """CI builds its venv from both locks: every pin must be what is installed."""
     mismatched = {}
-    for name, pinned in _pins().items():
+    for name, pinned in (_pins(LOCK) | _pins(TEST_LOCK)).items():
         try:
             installed = version(name)
         except PackageNotFoundError:
@@ -124,3 +160,25 @@ def test_image_references_agree_everywhere() -> None:
                 found.setdefault(tag.split("-")[0], []).append(str(rel))
     assert found, "no image reference found"
     assert set(found) == {scdefer.__version__}, found
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "modules").rglob("environment.yml")),
+                         ids=lambda p: p.parent.name)
+def test_module_environments_install_no_local_path(path: Path) -> None:
+    """A reused module must not pip-install a path of the pipeline it came from."""
+    env = yaml.safe_load(path.read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pip == [f"scdefer=={scdefer.__version__}"]
+    assert "../" not in path.read_text()
+
+
+def test_every_container_profile_is_declared() -> None:
+    config = (ROOT / "nextflow.config").read_text()
+    for engine in ("docker", "podman", "singularity", "apptainer"):
+        assert re.search(rf"^\s*{engine} \{{\n\s*{engine}\.enabled\s*= true", config, re.M), engine
+
+
+def test_license_and_citation() -> None:
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["version"] == scdefer.__version__ and citation["license"] == "MIT"

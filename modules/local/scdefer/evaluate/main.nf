@@ -3,9 +3,11 @@ process SCDEFER_EVALUATE {
     label 'process_low'
 
     conda "${moduleDir}/environment.yml"
+    // One image for every process: the CUDA build, which CI builds and runs (it also runs on the
+    // CPU). The smaller CPU-only image (containers/Dockerfile.cpu) can replace it through config.
     container "${ workflow.containerEngine in ['singularity', 'apptainer'] && !task.ext.singularity_pull_docker_container ?
-        'oras://ghcr.io/scdefer/scdefer:0.1.0-cpu-sif' :
-        'ghcr.io/scdefer/scdefer:0.1.0-cpu' }"
+        'oras://ghcr.io/scdefer/scdefer:0.1.0-sif' :
+        'ghcr.io/scdefer/scdefer:0.1.0' }"
 
     input:
     tuple val(meta), path(h5ad)
