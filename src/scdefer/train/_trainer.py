@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,8 +16,7 @@ from ..graph import normalized_adjacency, to_torch_sparse
 from ..module import (
     ScDeferNetwork,
     clustering_kl,
-    graph_edge_mse_loss,
-    graph_pair_loss,
+    graph_reconstruction_loss,
     soft_assignment,
     soft_bce,
     target_distribution,
@@ -99,14 +99,18 @@ class Trainer:
         Where to compute.
     progress
         Show a progress bar with the losses.
+    on_phase_end
+        Called with ``("pretrain" | "cluster", embedding)`` after each phase (diagnostics).
     """
 
     def __init__(self, data: CellData, params: TrainParams, device: torch.device,
-                 progress: bool = True) -> None:
+                 progress: bool = True,
+                 on_phase_end: Callable[[str, Embedding], None] | None = None) -> None:
         self.data = data
         self.params = params
         self.device = device
         self.progress = progress
+        self.on_phase_end = on_phase_end
         self.history: list[dict[str, float]] = []
 
     def fit(self) -> tuple[ScDeferNetwork, TrainResult]:
@@ -121,6 +125,8 @@ class Trainer:
 
         pre_epochs = self._pretrain(network, batcher)
         emb = embed(network, data, self.device)
+        if self.on_phase_end is not None:
+            self.on_phase_end("pretrain", emb)
         n_clusters = p.n_clusters
         if n_clusters == "auto":
             # On the PCA rather than the pre-trained embedding: the graph loss makes the latter
@@ -135,6 +141,8 @@ class Trainer:
         epochs = self._cluster(network, batcher)
 
         emb = embed(network, data, self.device)
+        if self.on_phase_end is not None:
+            self.on_phase_end("cluster", emb)
         q = assign(network, emb.z).cpu().numpy()
         result = TrainResult(
             latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
@@ -214,10 +222,8 @@ class Trainer:
         target = data.dense_rows(data.target, batch.index, device)
         size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
         losses = {"zinb": zinb_nll(target, out.mean * size, out.dispersion, out.pi_logits)}
-        if p.graph_loss == "pairs":
-            losses["graph"] = graph_pair_loss(out.z, batch.edges, batch.non_edges)
-        else:
-            losses["graph"] = graph_edge_mse_loss(out.z, batch.edges, batch.edge_values, x.shape[0])
+        losses["graph"] = graph_reconstruction_loss(p.graph_loss, out.z, batch.edges,
+                                                    batch.non_edges, batch.edge_values)
         total = p.weight_zinb * losses["zinb"] + p.weight_graph * losses["graph"]
         if clustering:
             q = soft_assignment(out.z, network.centers)

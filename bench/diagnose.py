@@ -1,0 +1,112 @@
+#!/usr/bin/env python
+"""Train scdefer once per (dataset, seed, options) and keep every representation for readouts.
+
+One training yields many candidate final assignments (the DEC head; K-means, spectral and
+Leiden-at-K on Z, Z_D, Z_G after pre-training and after the clustering phase; the same on the PCA),
+so the representations are saved to ``bench/work/reps/`` and scored offline by
+``bench/readouts.py``. Labels are saved beside them only to score; training never reads them.
+
+    python bench/diagnose.py --seeds 0 1 2 --tag default
+    python bench/diagnose.py --seeds 0 --tag nograph --options '{"weight_graph": 0}'
+
+Every run is its own process (memory and thread settings stay its own); 2 threads by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+DEFAULT_DATA = BENCH.parents[1] / "shared" / "data"
+REPS = BENCH / "work" / "reps"
+SKIP = {"Yan.h5ad"}  # RPKM, not counts
+
+
+def run_one(path: Path, seed: int, options: dict, tag: str, threads: int) -> Path:
+    """Preprocess and train one dataset; save PCA, latents and DEC probabilities to an npz."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import anndata as ad
+    import numpy as np
+
+    from scdefer._runtime import seed_everything, set_threads
+    from scdefer.preprocessing import preprocess
+    from scdefer.train import CellData, TrainParams
+    from scdefer.train._trainer import Trainer
+
+    set_threads(threads)
+    raw = ad.read_h5ad(path)
+    truth = raw.obs["cell_type"].astype(str)
+    unlabelled = ad.AnnData(raw.X, obs=raw.obs[[]].copy(), var=raw.var[[]].copy())
+    start = time.perf_counter()
+    prepared = preprocess(unlabelled)
+    k_true = int(truth.nunique())
+    params = TrainParams(n_clusters=options.pop("n_clusters", k_true), seed=seed, **options).resolved()
+    seed_everything(seed)
+    data = CellData.from_anndata(prepared, params.zinb_target)
+    saved: dict[str, np.ndarray] = {}
+
+    def keep(phase: str, emb) -> None:
+        for name in ("z", "z_dense", "z_graph"):
+            saved[f"{phase}_{name}"] = getattr(emb, name).cpu().numpy()
+
+    import torch
+
+    _, result = Trainer(data, params, torch.device("cpu"), progress=False, on_phase_end=keep).fit()
+    seconds = time.perf_counter() - start
+    out = REPS / tag / f"{path.stem}_s{seed}.npz"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        out, pca=prepared.obsm["X_pca"], proba=result.proba,
+        truth=truth.loc[prepared.obs_names].to_numpy().astype(str), **saved,
+        meta=json.dumps({"dataset": path.stem, "seed": seed, "tag": tag, "options": options,
+                         "n_clusters": result.n_clusters, "k_true": k_true,
+                         "pretrain_epochs_run": result.pretrain_epochs_run,
+                         "epochs_run": result.epochs_run, "wall_s": round(seconds, 1),
+                         "threads": threads,
+                         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
+    )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--datasets", nargs="*", help="file stems (default: every count dataset)")
+    parser.add_argument("--tag", default="default", help="name of this configuration")
+    parser.add_argument("--options", default="{}", help="TrainParams fields as JSON")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--one", nargs=2, metavar=("FILE", "SEED"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    options = json.loads(args.options)
+    if args.one:
+        print(run_one(Path(args.one[0]), int(args.one[1]), options, args.tag, args.threads))
+        return
+    files = sorted((p for p in args.data.glob("*.h5ad") if p.name not in SKIP),
+                   key=lambda p: p.stat().st_size)
+    if args.datasets:
+        files = [p for p in files if p.stem in args.datasets]
+    for seed in args.seeds:  # seed-major: a partial run still covers every dataset
+        for path in files:
+            target = REPS / args.tag / f"{path.stem}_s{seed}.npz"
+            if target.exists():
+                continue
+            cmd = [sys.executable, __file__, "--threads", str(args.threads), "--tag", args.tag,
+                   "--options", args.options, "--one", str(path), str(seed)]
+            tic = time.perf_counter()
+            res = subprocess.run(cmd, capture_output=True, text=True)
+            status = "ok" if res.returncode == 0 else f"FAILED: {res.stderr.strip()[-400:]}"
+            print(f"{args.tag} {path.stem} seed {seed}: {time.perf_counter() - tic:.0f}s {status}",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
