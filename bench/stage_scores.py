@@ -25,7 +25,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from scdefer._runtime import seed_everything
-from scdefer.preprocessing import PreprocessParams, preprocess
+from scdefer.params import PreprocessParams
+from scdefer.preprocessing import preprocess
 from scdefer.train import CellData, TrainParams
 from scdefer.train._batching import ClusterBatcher
 from scdefer.train._trainer import Trainer, assign, build_network, embed

@@ -31,7 +31,7 @@ def test_preprocess_writes_the_expected_keys(sim_prepared: ad.AnnData, sim_count
     assert "group" in p.obs  # labels are carried along for evaluate (never used in training)
 
 
-def _counts(n=40, g=30, seed=0) -> ad.AnnData:
+def _counts(n=40, g=60, seed=0) -> ad.AnnData:
     rng = np.random.default_rng(seed)
     return ad.AnnData(sp.csr_matrix(rng.poisson(2.0, size=(n, g)).astype(np.float32)))
 
@@ -53,9 +53,23 @@ def test_nan_inf_negative(bad: float, match: str) -> None:
         preprocess(ad.AnnData(dense))
 
 
-def test_too_few_cells() -> None:
-    with pytest.raises(ScDeferInputError, match="cells left"):
+def test_too_few_cells_or_genes() -> None:
+    with pytest.raises(ScDeferInputError, match="only 10 cells left after filtering"):
         preprocess(_counts(n=10))
+    with pytest.raises(ScDeferInputError, match="only 30 genes left after filtering"):
+        preprocess(_counts(g=30))
+
+
+@pytest.mark.parametrize("options,match", [
+    ({"n_top_genes": 10}, "--n-top-genes must be at least 50, got 10"),
+    ({"n_pcs": 1}, "--n-pcs must be at least 2"),
+    ({"n_neighbors": 0}, "--n-neighbors must be at least 1"),
+    ({"input_kind": "tpm"}, "--input-kind must be counts, normalized or lognorm"),
+    ({"n_pcs": 5.5}, "--n-pcs must be an integer"),
+])
+def test_bad_preprocessing_options(options: dict, match: str) -> None:
+    with pytest.raises(ScDeferInputError, match=match):
+        preprocess(_counts(), PreprocessParams(**options))
 
 
 def test_layer_option_and_missing_layer() -> None:

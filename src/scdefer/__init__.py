@@ -13,8 +13,8 @@ from ._version import __version__
 
 _LAZY = {
     "ScDefer": ".model",
-    "TrainParams": ".train",
-    "PreprocessParams": ".preprocessing",
+    "TrainParams": ".params",
+    "PreprocessParams": ".params",
     "preprocess": ".preprocessing",
     "annotate": ".api",
     "cluster": ".api",

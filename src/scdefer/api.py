@@ -10,7 +10,8 @@ import pandas as pd
 from natsort import natsorted
 
 from .model import KEY, ScDefer
-from .preprocessing import PreprocessParams, preprocess
+from .params import PreprocessParams
+from .preprocessing import preprocess
 
 
 def is_preprocessed(adata: ad.AnnData) -> bool:

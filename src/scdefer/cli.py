@@ -6,6 +6,7 @@ import functools
 import inspect
 import logging
 import sys
+import typing
 import warnings
 from collections.abc import Callable
 from enum import Enum
@@ -16,6 +17,8 @@ import typer
 
 from ._errors import ScDeferInputError
 from ._version import __version__
+from .params import PreprocessParams
+from .params import TrainParams
 
 app = typer.Typer(
     name="scdefer",
@@ -34,33 +37,6 @@ class Device(str, Enum):
     cuda = "cuda"
 
 
-class InputKind(str, Enum):
-    counts = "counts"
-    normalized = "normalized"
-    lognorm = "lognorm"
-
-
-class ZinbTarget(str, Enum):
-    counts = "counts"
-    lognorm = "lognorm"
-
-
-class FusionWeights(str, Enum):
-    dimension = "dimension"
-    cell = "cell"
-
-
-class GraphLoss(str, Enum):
-    pairs = "pairs"
-    squared = "squared"
-    edges = "edges"
-
-
-class Schedule(str, Enum):
-    fast = "fast"
-    paper = "paper"
-
-
 # -- shared options (declared once, used by several commands) --------------------------------------
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output .h5ad file.")]
 Seed = Annotated[int, typer.Option(help="Random seed; fixes the result on a given device.")]
@@ -68,71 +44,84 @@ Threads = Annotated[int | None, typer.Option(
     help="CPU threads (default: $GALAXY_SLOTS, $NXF_TASK_CPUS or $SLURM_CPUS_PER_TASK, else cores up to 8).")]
 DeviceOpt = Annotated[Device, typer.Option(help="Compute device; 'auto' uses a GPU when one is visible.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or info messages.")]
-NClusters = Annotated[str, typer.Option(
-    help="Number of clusters, or 'auto' to estimate it (Leiden, resolution 1, on the PCA 15-NN graph).")]
-Schedule_ = Annotated[Schedule, typer.Option(
-    help="'fast': mini-batches, higher learning rates, early stopping; 'paper': full-batch "
-         "250+250 epochs at lr 5e-5 / 1e-7, the paper's Eq. 9 graph loss and weights.")]
-PretrainEpochs = Annotated[int | None, typer.Option(
-    help="Pre-training epochs (default: fast 40, paper 250).")]
-Epochs = Annotated[int | None, typer.Option(
-    help="Maximum clustering epochs (default: fast 40 (stops when <0.1% of labels change), paper 250).")]
-BatchSize = Annotated[int | None, typer.Option(
-    help="Cells per step (Cluster-GCN subgraphs); 0 = whole graph (default: fast 512, paper 0).")]
-InputNoise = Annotated[float | None, typer.Option(
-    help="SD of Gaussian noise added to the input while training (denoising) "
-         "(default: fast 1.0, paper 0).")]
-PretrainLr = Annotated[float | None, typer.Option(help="Pre-training learning rate (default: fast 1e-3, paper 5e-5).")]
-Lr = Annotated[float | None, typer.Option(help="Clustering learning rate (default: fast 1e-4, paper 1e-7).")]
-Alpha = Annotated[float, typer.Option(help="Layer-wise fusion weight of the dense encoder (paper: 0.1).")]
-Dropout = Annotated[float, typer.Option(help="Dropout on hidden layers.")]
-ZinbTargetOpt = Annotated[ZinbTarget, typer.Option(
-    help="What the ZINB likelihood scores: raw 'counts' with size factors, or 'lognorm' values "
-         "(the authors' code).")]
-FusionOpt = Annotated[FusionWeights, typer.Option(
-    help="Fusion weights a, b per latent 'dimension' (inductive) or per 'cell' (authors' code; "
-         "new cells get the mean).")]
-GraphLossOpt = Annotated[GraphLoss | None, typer.Option(
-    help="'pairs': BCE on edges and as many sampled non-edges; 'squared': the paper's squared "
-         "error ||A - sigmoid(ZZ^T)||^2 on the same pairs (Eq. 9); 'edges': squared error against "
-         "the normalised adjacency on edges only (authors' code) (default: fast pairs, paper squared).")]
-TargetUpdate = Annotated[int | None, typer.Option(
-    help="Refresh the target distribution P over all cells every N epochs (detached, DEC); "
-         "0 = from each batch every step, not detached (authors' code) (default: fast 1, paper 0).")]
-WeightGraph = Annotated[float | None, typer.Option(
-    help="Weight of the graph reconstruction loss (default: fast 0.1, paper 0.3).")]
 KeyAdded = Annotated[str, typer.Option(help="obs/obsm key for the results (obs[KEY], obsm['X_KEY']).")]
 LabelKey = Annotated[str, typer.Option(help="obs column holding the true labels.")]
 
-# The model's options, shared by `train` and `run` (name, annotated type, default).
-TRAINING_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
-    ("n_clusters", NClusters, "auto"),
-    ("schedule", Schedule_, Schedule.fast),
-    ("pretrain_epochs", PretrainEpochs, None),
-    ("epochs", Epochs, None),
-    ("batch_size", BatchSize, None),
-    ("pretrain_lr", PretrainLr, None),
-    ("lr", Lr, None),
-    ("alpha", Alpha, 0.1),
-    ("dropout", Dropout, 0.1),
-    ("input_noise", InputNoise, None),
-    ("zinb_target", ZinbTargetOpt, ZinbTarget.counts),
-    ("fusion_weights", FusionOpt, FusionWeights.dimension),
-    ("graph_loss", GraphLossOpt, None),
-    ("target_update", TargetUpdate, None),
-    ("weight_graph", WeightGraph, None),
-)
+def _choice_enum(name: str, choices: tuple[str, ...]) -> type[Enum]:
+    """A str Enum for click's choice display and checking."""
+    return Enum(name, {c: c for c in choices}, type=str)  # type: ignore[return-value]
 
 
-def _with_training_options(func: F) -> F:
-    """Declare TRAINING_OPTIONS as keyword options of a command; they arrive in its ``**kwargs``."""
-    signature = inspect.signature(func, eval_str=True)
-    own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                               annotation=annotation)
-             for name, annotation, default in TRAINING_OPTIONS]
-    func.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
-    return func
+def _option_parameters(cls: type) -> list[inspect.Parameter]:
+    """Keyword parameters for every command-line option declared in ``cls`` (see ``_spec``).
+
+    The type, default, choices and help text come from the dataclass field; options whose default
+    comes from the training schedule show the schedule's values in their help.
+    """
+    from dataclasses import fields
+
+    from ._spec import default_text, flag, integer_options
+    from .params import SCHEDULES
+
+    integers = integer_options(cls)
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in fields(cls):
+        spec = f.metadata.get("spec")
+        if spec is None or not spec.cli:
+            continue
+        if spec.choices and spec.minimum is None:
+            base: Any = _choice_enum(f.name, spec.choices)
+        elif spec.choices or str in typing.get_args(hints[f.name]) or hints[f.name] is str:
+            base = str
+        else:
+            base = int if f.name in integers else float
+        help_text = spec.help
+        if f.default is None and f.name in SCHEDULES["fast"]:
+            help_text += f" (default: {default_text(f.name, None, SCHEDULES)})"
+        annotation = Annotated[base | None if f.default is None else base,
+                               typer.Option(flag(f.name), help=help_text)]
+        out.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                     annotation=annotation))
+    return out
+
+
+def _with_options(*classes: type) -> Callable[[F], F]:
+    """Declare the command-line options of parameter dataclasses on a command.
+
+    Their values arrive in the command's ``**kwargs``; :func:`_option_values` turns them back into
+    dataclass keywords.
+    """
+
+    def decorate(func: F) -> F:
+        signature = inspect.signature(func, eval_str=True)
+        own = [p for p in signature.parameters.values()
+               if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        extra = [p for cls in classes for p in _option_parameters(cls)]
+        func.__signature__ = signature.replace(parameters=own + extra)  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def _option_values(cls: type, given: dict[str, Any], **fixed: Any) -> dict[str, Any]:
+    """Keywords for ``cls`` from the command's options (enums as strings, numbers parsed)."""
+    from ._spec import integer_options, specs
+
+    integers = integer_options(cls)
+    out = dict(fixed)
+    for name, spec in specs(cls).items():
+        if name not in given:
+            continue
+        value = given[name]
+        value = value.value if isinstance(value, Enum) else value
+        if isinstance(value, str) and spec.choices and value not in spec.choices:
+            try:  # a number-or-word option such as --n-clusters 8 | auto
+                value = int(value) if name in integers else float(value)
+            except ValueError:
+                pass  # the parameter check reports it
+        out[name] = value
+    return out
 
 
 def _setup(quiet: bool, threads: int | None = None) -> None:
@@ -168,18 +157,6 @@ def _cli_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _parse_n_clusters(value: str) -> int | str:
-    if value == "auto":
-        return value
-    try:
-        k = int(value)
-    except ValueError:
-        raise ScDeferInputError(f"--n-clusters must be an integer or 'auto', got {value!r}") from None
-    if k < 2:
-        raise ScDeferInputError(f"--n-clusters must be at least 2, got {k}")
-    return k
-
-
 def _check_distinct(inp: Path, out: Path) -> None:
     if inp.exists() and out.exists() and inp.resolve() == out.resolve():
         raise ScDeferInputError(f"output {out} would overwrite the input; choose another name")
@@ -210,41 +187,31 @@ def main(
 # -- commands -------------------------------------------------------------------------------------
 @app.command()
 @_cli_errors
+@_with_options(PreprocessParams)
 def preprocess(
     input: Annotated[Path, typer.Argument(help=".h5ad, 10x .h5, 10x mtx directory, .csv/.tsv(.gz), or scDeepCluster data.h5.")],
     output: Output,
-    layer: Annotated[str | None, typer.Option(help="Read counts from this layer instead of X (h5ad).")] = None,
-    input_kind: Annotated[InputKind, typer.Option(
-        help="'counts' (checked to be integers), 'normalized' (TPM/RPKM: log1p applied) or "
-             "'lognorm' (already log-normalised).")] = InputKind.counts,
     transpose: Annotated[bool, typer.Option(help="csv/tsv input has genes as rows.")] = False,
-    n_top_genes: Annotated[int, typer.Option(help="Highly variable genes kept.")] = 2000,
-    n_pcs: Annotated[int, typer.Option(help="Principal components for the KNN graph.")] = 50,
-    n_neighbors: Annotated[int, typer.Option(help="K of the KNN cell graph (paper: 10).")] = 10,
-    min_genes: Annotated[int, typer.Option(help="Drop cells with fewer detected genes.")] = 1,
-    min_cells: Annotated[int, typer.Option(help="Drop genes detected in fewer cells.")] = 1,
     seed: Seed = 0,
     threads: Threads = None,
     quiet: Quiet = False,
+    **options: Any,
 ) -> None:
     """Filter, normalise, log1p, select HVGs, PCA and build the KNN graph."""
     _setup(quiet, threads)
     from .io import read_input, write_h5ad_atomic
-    from .preprocessing import PreprocessParams
     from .preprocessing import preprocess as run_preprocess
 
+    params = PreprocessParams(**_option_values(PreprocessParams, options, seed=seed))
     _check_distinct(input, output)
     adata = read_input(input, transpose=transpose)
-    params = PreprocessParams(input_kind=input_kind.value, layer=layer, min_genes=min_genes,
-                              min_cells=min_cells, n_top_genes=n_top_genes, n_pcs=n_pcs,
-                              n_neighbors=n_neighbors, seed=seed)
     write_h5ad_atomic(run_preprocess(adata, params), output)
     logger.info("wrote %s", output)
 
 
 @app.command()
 @_cli_errors
-@_with_training_options
+@_with_options(TrainParams)
 def train(
     input: Annotated[Path, typer.Argument(help="Output of `scdefer preprocess` (.h5ad).")],
     output: Output,
@@ -259,18 +226,11 @@ def train(
     """Train scDEFER; write embedding, clusters and soft assignments (never reads labels)."""
     _setup(quiet, threads)
 
+    options = _option_values(TrainParams, training, seed=seed)
+    TrainParams(**options).resolved()  # bad options fail before any reading
     _check_distinct(input, output)
     adata = _read_h5ad(input)
-    options = _train_options(training, seed)
     _train_and_write(adata, output, model_dir, key_added, device.value, quiet, options)
-
-
-def _train_options(training: dict[str, Any], seed: int) -> dict[str, Any]:
-    """TrainParams keywords from the TRAINING_OPTIONS values (enums as strings) and the seed."""
-    out = {k: (v.value if isinstance(v, Enum) else v) for k, v in training.items()}
-    out["n_clusters"] = _parse_n_clusters(str(training["n_clusters"]))
-    out["seed"] = seed
-    return out
 
 
 def _train_and_write(adata, output: Path, model_dir: Path | None, key_added: str, device: str,
@@ -361,18 +321,17 @@ def simulate(
 
 @app.command()
 @_cli_errors
-@_with_training_options
+@_with_options(PreprocessParams, TrainParams)
 def run(
     input: Annotated[Path | None, typer.Argument(help="Input matrix (any `preprocess` format); omit to run on simulated data.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")] = Path("scdefer_results"),
     label_key: Annotated[str | None, typer.Option(help="obs column with true labels: adds an evaluation report.")] = None,
-    input_kind: Annotated[InputKind, typer.Option(help="See `scdefer preprocess --help`.")] = InputKind.counts,
     key_added: KeyAdded = "scdefer",
     seed: Seed = 0,
     device: DeviceOpt = Device.auto,
     threads: Threads = None,
     quiet: Quiet = False,
-    **training: Any,
+    **options: Any,
 ) -> None:
     """Simulate (without INPUT) or read, preprocess, train and evaluate in one go.
 
@@ -382,11 +341,12 @@ def run(
     _setup(quiet, threads)
     from .evaluation import evaluate as run_evaluate
     from .io import read_input, write_h5ad_atomic
-    from .preprocessing import PreprocessParams
     from .preprocessing import preprocess as run_preprocess
     from .simulation import simulate as run_simulate
 
-    options = _train_options(training, seed)
+    prep_params = PreprocessParams(**_option_values(PreprocessParams, options, seed=seed))
+    train_options = _option_values(TrainParams, options, seed=seed)
+    TrainParams(**train_options).resolved()  # bad options fail before any work
     if input is None:
         adata = run_simulate(1500, 2000, 6, seed=seed)
         write_h5ad_atomic(adata, output / "simulated.h5ad")
@@ -396,10 +356,10 @@ def run(
         adata = read_input(input)
     if label_key is not None and label_key not in adata.obs:
         raise ScDeferInputError(f"label column {label_key!r} not in obs")
-    prepared = run_preprocess(adata, PreprocessParams(input_kind=input_kind.value, seed=seed))
+    prepared = run_preprocess(adata, prep_params)
     write_h5ad_atomic(prepared, output / "prep.h5ad")
     clustered = _train_and_write(prepared, output / "clustered.h5ad", output / "model", key_added,
-                                 device.value, quiet, options)
+                                 device.value, quiet, train_options)
     if label_key is not None:
         metrics = run_evaluate(clustered, label_key, key_added, output / "report", True, seed)
         typer.echo(f"NMI {metrics['nmi']:.4f}  ARI {metrics['ari']:.4f}  ACC {metrics['acc']:.4f}  "

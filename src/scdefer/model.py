@@ -17,7 +17,8 @@ from ._provenance import package_versions
 from ._runtime import resolve_device, seed_everything
 from ._version import __version__
 from .io import atomic_directory
-from .preprocessing import PreprocessParams, preprocess
+from .params import PreprocessParams
+from .preprocessing import preprocess
 from .train import CellData, Trainer, TrainParams, TrainResult
 from .train._trainer import assign, build_network, embed
 

@@ -12,27 +12,14 @@ import scipy.sparse as sp
 
 from ._errors import ScDeferInputError
 from ._provenance import package_versions
+from ._spec import check
+from .params import MIN_GENES, InputKind, PreprocessParams
 from .graph import knn_graph
 
 logger = logging.getLogger("scdefer")
 
-InputKind = Literal["counts", "normalized", "lognorm"]
 MIN_CELLS = 20
 NEIGHBORS_KEY = "scdefer_knn"
-
-
-@dataclass
-class PreprocessParams:
-    """Every parameter of :func:`preprocess`; recorded in ``uns['scdefer']['preprocess']``."""
-
-    input_kind: InputKind = "counts"
-    layer: str | None = None
-    min_genes: int = 1
-    min_cells: int = 1
-    n_top_genes: int = 2000
-    n_pcs: int = 50
-    n_neighbors: int = 10
-    seed: int = 0
 
 
 def check_matrix(matrix: sp.spmatrix | np.ndarray, kind: InputKind, source: str) -> None:
@@ -97,8 +84,10 @@ def preprocess(
         raise ScDeferInputError(
             f"only {out.n_obs} cells left after filtering (at least {MIN_CELLS} are needed)"
         )
-    if out.n_vars < 2:
-        raise ScDeferInputError(f"only {out.n_vars} genes left after filtering")
+    if out.n_vars < MIN_GENES and genes is None:
+        raise ScDeferInputError(
+            f"only {out.n_vars} genes left after filtering (at least {MIN_GENES} are needed)"
+        )
 
     library = np.asarray(out.X.sum(axis=1)).ravel()
     out.obs["size_factors"] = (library / np.median(library)).astype(np.float32)
@@ -129,13 +118,7 @@ def preprocess(
 
 
 def _check_params(params: PreprocessParams) -> None:
-    if params.input_kind not in ("counts", "normalized", "lognorm"):
-        raise ScDeferInputError(
-            f"--input-kind must be counts, normalized or lognorm, got {params.input_kind!r}"
-        )
-    for name in ("n_top_genes", "n_pcs", "n_neighbors"):
-        if getattr(params, name) < 1:
-            raise ScDeferInputError(f"{name} must be positive, got {getattr(params, name)}")
+    check(params)
 
 
 def _select_genes(adata: ad.AnnData, n_top_genes: int, genes: list[str] | None) -> ad.AnnData:

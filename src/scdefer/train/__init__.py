@@ -2,7 +2,7 @@
 
 from ._batching import Batch, ClusterBatcher
 from ._data import CellData
-from ._params import TrainParams
+from ..params import TrainParams
 from ._trainer import Trainer, TrainResult
 
 __all__ = ["Batch", "CellData", "ClusterBatcher", "TrainParams", "TrainResult", "Trainer"]

@@ -25,7 +25,7 @@ from ..module import (
 from ..nclusters import estimate_n_clusters
 from ._batching import Batch, ClusterBatcher
 from ._data import CellData
-from ._params import TrainParams
+from ..params import TrainParams
 
 logger = logging.getLogger("scdefer")
 

@@ -1,0 +1,151 @@
+"""Every option of preprocessing and training, declared once with its help, choices and bounds.
+
+The command line, ``--help``, the parameter checks (CLI and Python API alike), the README's option
+tables and the cross-interface tests (Galaxy, Nextflow) all read these dataclasses. This module
+imports nothing heavy, so the CLI can build its options without loading torch or scanpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+from ._errors import ScDeferInputError
+from ._spec import check, check_value, option, specs
+
+InputKind = Literal["counts", "normalized", "lognorm"]
+Schedule = Literal["fast", "paper"]
+GraphLoss = Literal["pairs", "squared", "edges"]
+ZinbTarget = Literal["counts", "lognorm"]
+FusionWeights = Literal["dimension", "cell"]
+MIN_GENES = 50  # fewer genes than this after filtering cannot define cell types
+
+
+@dataclass
+class PreprocessParams:
+    """Every parameter of :func:`preprocess`; recorded in ``uns['scdefer']['preprocess']``.
+
+    Each field's help, choices and bounds are declared once here (see :mod:`scdefer._spec`).
+    """
+
+    input_kind: InputKind = option(
+        "counts", "'counts' (checked to be integers), 'normalized' (TPM/RPKM: log1p applied) or "
+        "'lognorm' (already log-normalised).", choices=("counts", "normalized", "lognorm"))
+    layer: str | None = option(None, "Read counts from this layer instead of X (h5ad).")
+    min_genes: int = option(1, "Drop cells with fewer detected genes.", minimum=0)
+    min_cells: int = option(1, "Drop genes detected in fewer cells.", minimum=0)
+    n_top_genes: int = option(2000, "Highly variable genes kept.", minimum=MIN_GENES)
+    n_pcs: int = option(50, "Principal components for the KNN graph.", minimum=2)
+    n_neighbors: int = option(10, "K of the KNN cell graph (paper: 10).", minimum=1)
+    seed: int = option(0, "Random seed.", minimum=0, cli=False)
+
+
+# batch_size 0 = the whole graph in every step; target_update 0 = P from the batch every step,
+# not detached (the authors' code); tolerances 0 = never stop early; input_noise is the standard
+# deviation of the Gaussian noise added to the (log-normalised) input while training.
+# "fast" pre-trains a fixed number of epochs (the reconstruction loss keeps creeping down long after
+# the embedding stops getting better for clustering, so it is a poor stopping signal) and weighs the
+# pair-sampled graph loss 0.1: that BCE is not on the scale of the paper's squared error, and at 0.3
+# it dominates and splits cell types into tight graph communities (bench/results/ablation.md).
+# "paper" is the paper as written: Eq. 9's squared error (on edges and as many sampled non-edges),
+# gamma = 0.3 / 0.1 / 0.5 / 0.1, 250 + 250 full-batch epochs at lr 5e-5 / 1e-7.
+SCHEDULES: dict[str, dict[str, Any]] = {
+    "fast": {"pretrain_epochs": 40, "epochs": 40, "batch_size": 512, "pretrain_lr": 1e-3,
+             "lr": 1e-4, "target_update": 1, "pretrain_tol": 0.0, "tol": 0.001,
+             "input_noise": 1.0, "weight_graph": 0.1, "graph_loss": "pairs"},
+    "paper": {"pretrain_epochs": 250, "epochs": 250, "batch_size": 0, "pretrain_lr": 5e-5,
+              "lr": 1e-7, "target_update": 0, "pretrain_tol": 0.0, "tol": 0.0,
+              "input_noise": 0.0, "weight_graph": 0.3, "graph_loss": "squared"},
+}
+
+
+@dataclass
+class TrainParams:
+    """Every knob of :class:`scdefer.train.Trainer`; recorded in ``uns['scdefer']['train']``.
+
+    ``schedule="paper"`` reproduces the paper's full-batch 250 + 250 epochs at learning rates
+    5e-5 and 1e-7 with no early stopping; ``"fast"`` (default) trains on Cluster-GCN mini-batches
+    at higher learning rates and stops when the labels settle. Options left at None take the
+    schedule's value (:data:`SCHEDULES`). Each field's help, choices and bounds are declared here
+    once; the command line, ``--help``, the checks and the README table are made from them.
+    """
+
+    n_clusters: int | Literal["auto"] = option(
+        "auto", "Number of clusters, or 'auto' to estimate it (Leiden, resolution 1, on the PCA "
+        "15-NN graph).", choices=("auto",), minimum=2)
+    schedule: Schedule = option(
+        "fast", "'fast': Cluster-GCN mini-batches, higher learning rates, early stopping; "
+        "'paper': full-batch 250 + 250 epochs at lr 5e-5 / 1e-7, the paper's Eq. 9 graph loss "
+        "and weights.", choices=("fast", "paper"))
+    pretrain_epochs: int | None = option(None, "Pre-training epochs.", minimum=0)
+    epochs: int | None = option(
+        None, "Maximum clustering epochs (stops earlier when fewer than --tol of the labels "
+        "change).", minimum=0)
+    min_epochs: int = option(5, "Epochs before early stopping may stop a phase.", minimum=0,
+                             cli=False)
+    batch_size: int | None = option(
+        None, "Cells per step (Cluster-GCN subgraphs); 0 = the whole graph.", minimum=0)
+    pretrain_lr: float | None = option(None, "Pre-training learning rate (Adam).", minimum=0,
+                                       exclusive_minimum=True)
+    lr: float | None = option(None, "Clustering learning rate (Adam).", minimum=0,
+                              exclusive_minimum=True)
+    alpha: float = option(0.1, "Layer-wise fusion weight of the dense encoder (paper: 0.1).",
+                          minimum=0, maximum=1)
+    hops: int = option(3, "TAGConv hops, the graph encoder's polynomial degree (paper: 3).",
+                       minimum=1)
+    dropout: float = option(0.1, "Dropout on hidden layers.", minimum=0, maximum=1,
+                            exclusive_maximum=True)
+    input_noise: float | None = option(
+        None, "SD of Gaussian noise added to the log-normalised input while training "
+        "(denoising).", minimum=0)
+    hidden: tuple[int, ...] = option((1024, 128, 24), "Encoder widths; the last is the latent "
+                                     "size (paper: 1024, 128, 24).", cli=False)
+    decoder_hidden: tuple[int, ...] = option((128, 1024), "Decoder widths (paper: 128, 1024).",
+                                             cli=False)
+    zinb_target: ZinbTarget = option(
+        "counts", "What the ZINB likelihood scores: raw 'counts' with size factors, or "
+        "'lognorm' values (the authors' code; needed for non-count input).",
+        choices=("counts", "lognorm"))
+    fusion_weights: FusionWeights = option(
+        "dimension", "Fusion weights a, b per latent 'dimension' (inductive) or per 'cell' "
+        "(authors' code; new cells get the mean).", choices=("dimension", "cell"))
+    graph_loss: GraphLoss | None = option(
+        None, "'pairs': BCE on edges and as many sampled non-edges; 'squared': the paper's "
+        "squared error ||A - sigmoid(ZZ^T)||^2 on the same pairs (Eq. 9); 'edges': squared "
+        "error against the normalised adjacency on edges only (authors' code).",
+        choices=("pairs", "squared", "edges"))
+    target_update: int | None = option(
+        None, "Refresh the target distribution P over all cells every N epochs (detached, DEC); "
+        "0 = from each batch every step, not detached (authors' code).", minimum=0)
+    weight_graph: float | None = option(None, "Weight of the graph reconstruction loss.",
+                                        minimum=0)
+    weight_zinb: float = option(0.1, "Weight of the ZINB loss (paper: 0.1).", minimum=0)
+    weight_kl: float = option(0.5, "Weight of the clustering KL loss (paper: 0.5).", minimum=0)
+    weight_bce: float = option(0.1, "Weight of the two encoders' BCE losses (paper: 0.1).",
+                               minimum=0)
+    pretrain_tol: float | None = option(
+        None, "Stop pre-training when the loss improves by less than this fraction for 3 "
+        "epochs; 0 = never.", minimum=0, cli=False)
+    tol: float | None = option(
+        None, "Stop clustering when fewer than this fraction of the labels change; 0 = never.",
+        minimum=0, maximum=1)
+    seed: int = option(0, "Random seed.", minimum=0, cli=False)
+
+    def resolved(self) -> TrainParams:
+        """Fill the settings left at None from the schedule preset, check all; return a copy."""
+        check_value("schedule", self.schedule, specs(TrainParams)["schedule"])
+        preset = SCHEDULES[self.schedule]
+        params = replace(self, **{k: v for k, v in preset.items() if getattr(self, k) is None})
+        check(params)
+        for name in ("hidden", "decoder_hidden"):
+            widths = getattr(params, name)
+            if not widths or any(isinstance(w, bool) or not isinstance(w, int) or w < 1
+                                 for w in widths):
+                raise ScDeferInputError(f"{name} must be positive integers, got {widths!r}")
+        return params
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict for ``uns`` and the model file (tuples as lists)."""
+        out = asdict(self)
+        out["hidden"], out["decoder_hidden"] = list(self.hidden), list(self.decoder_hidden)
+        return out
