@@ -9,14 +9,10 @@ import numpy as np
 import pandas as pd
 from natsort import natsorted
 
-from .model import KEY, ScDefer
+from .keys import KEY, PREPROCESS_RECORD, embedding_key, proba_key
+from .model import ScDefer
 from .params import PreprocessParams
-from .preprocessing import preprocess
-
-
-def is_preprocessed(adata: ad.AnnData) -> bool:
-    """True when ``adata`` was written by :func:`scdefer.preprocess`."""
-    return KEY in adata.uns and "preprocess" in adata.uns[KEY]
+from .preprocessing import is_preprocessed, preprocess
 
 
 def annotate(adata: ad.AnnData, model: ScDefer, key_added: str = KEY,
@@ -25,14 +21,18 @@ def annotate(adata: ad.AnnData, model: ScDefer, key_added: str = KEY,
     if latent is None or proba is None:
         latent, proba = model.embed_and_assign(None)
     labels = proba.argmax(axis=1).astype(str)
-    adata.obsm[f"X_{key_added}"] = latent.astype(np.float32)
-    adata.obsm[f"{key_added}_proba"] = proba.astype(np.float32)
+    adata.obsm[embedding_key(key_added)] = latent.astype(np.float32)
+    adata.obsm[proba_key(key_added)] = proba.astype(np.float32)
     categories = natsorted(np.unique(labels))
     adata.obs[key_added] = pd.Categorical(labels, categories=categories)
-    record = dict(adata.uns.get(KEY, {}))
+    # Under key_added, so that a second clustering keeps the first one's record; the
+    # preprocessing record is copied in to keep each record whole.
+    record = dict(adata.uns.get(key_added, {}))
+    if PREPROCESS_RECORD in adata.uns.get(KEY, {}):
+        record[PREPROCESS_RECORD] = adata.uns[KEY][PREPROCESS_RECORD]
     record.update(model.uns_record())
     record["key_added"] = key_added
-    adata.uns[KEY] = record
+    adata.uns[key_added] = record
 
 
 def cluster(adata: ad.AnnData, n_clusters: int | str = "auto", *, key_added: str = KEY,

@@ -17,6 +17,7 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from ._errors import ScDeferInputError
 from ._provenance import package_versions
 from .io import atomic_directory
+from .keys import KEY, PCA, embedding_key
 
 logger = logging.getLogger("scdefer")
 
@@ -41,7 +42,7 @@ def clustering_metrics(truth: np.ndarray, labels: np.ndarray) -> dict[str, float
     }
 
 
-def evaluate(adata: ad.AnnData, label_key: str, cluster_key: str = "scdefer",
+def evaluate(adata: ad.AnnData, label_key: str, cluster_key: str = KEY,
              outdir: str | Path | None = None, plots: bool = True, seed: int = 0) -> dict[str, Any]:
     """Score ``obs[cluster_key]`` against ``obs[label_key]``; write a report to ``outdir``."""
     for key, what in ((label_key, "label"), (cluster_key, "cluster")):
@@ -105,7 +106,11 @@ def _plot_umap(adata: ad.AnnData, metrics: dict[str, Any], path: Path, seed: int
     import scanpy as sc
 
     plt = _pyplot()
-    basis = "X_scdefer" if "X_scdefer" in adata.obsm else "X_pca"
+    # The embedding written with the clusters being scored (a custom --key-added too), else the PCA.
+    basis = embedding_key(metrics["cluster_key"])
+    if basis not in adata.obsm:
+        logger.warning("no obsm[%r]: the UMAP shows the PCA instead", basis)
+        basis = PCA
     view = ad.AnnData(obs=adata.obs[[metrics["label_key"], metrics["cluster_key"]]].astype(str).astype("category"))
     view.obsm["X_rep"] = np.asarray(adata.obsm[basis])
     sc.pp.neighbors(view, use_rep="X_rep", random_state=seed)

@@ -18,14 +18,14 @@ from ._runtime import resolve_device, seed_everything
 from ._version import __version__
 from .io import atomic_directory
 from .params import PreprocessParams
-from .preprocessing import preprocess
+from .keys import COUNTS, KEY, PREPROCESS_RECORD
+from .preprocessing import is_preprocessed, preprocess
 from .train import CellData, Trainer, TrainParams, TrainResult
 from .train._trainer import assign, build_network, embed
 
 logger = logging.getLogger("scdefer")
 
 MODEL_FILE = "model.pt"
-KEY = "scdefer"
 
 
 class ScDefer:
@@ -70,7 +70,7 @@ class ScDefer:
         data = CellData.from_anndata(adata, self.params.zinb_target)
         self.network, self.result = Trainer(data, self.params, self.device, self.progress).fit()
         self.var_names = list(map(str, adata.var_names))
-        self.preprocess_params = dict(adata.uns.get(KEY, {}).get("preprocess", {}))
+        self.preprocess_params = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         self.n_cells_trained = data.n_cells
         return self
 
@@ -104,14 +104,14 @@ class ScDefer:
 
     def prepare(self, adata: ad.AnnData) -> ad.AnnData:
         """Preprocess raw cells onto this model's genes (or pass through a matching prepared set)."""
-        already = KEY in adata.uns and "preprocess" in adata.uns[KEY]
+        already = is_preprocessed(adata)
         if already and list(map(str, adata.var_names)) == self.var_names:
             return adata
         stored = {k: v for k, v in self.preprocess_params.items()
                   if k in PreprocessParams.__dataclass_fields__}
         stored["layer"] = stored.get("layer") or None
-        if already and "counts" in adata.layers:
-            stored["layer"] = "counts"
+        if already and COUNTS in adata.layers:
+            stored["layer"] = COUNTS
         return preprocess(adata, PreprocessParams(**stored), genes=self.var_names)
 
     # -- persistence -----------------------------------------------------------------------------

@@ -13,13 +13,27 @@ import scipy.sparse as sp
 from ._errors import ScDeferInputError
 from ._provenance import package_versions
 from ._spec import check
+from .keys import (
+    CONNECTIVITIES,
+    COUNTS,
+    DISTANCES,
+    KEY,
+    NEIGHBORS,
+    PCA,
+    PREPROCESS_RECORD,
+    SIZE_FACTORS,
+)
 from .params import MIN_GENES, InputKind, PreprocessParams
 from .graph import knn_graph
 
 logger = logging.getLogger("scdefer")
 
 MIN_CELLS = 20
-NEIGHBORS_KEY = "scdefer_knn"
+
+
+def is_preprocessed(adata: ad.AnnData) -> bool:
+    """True when ``adata`` was written by :func:`preprocess`."""
+    return KEY in adata.uns and PREPROCESS_RECORD in adata.uns[KEY]
 
 
 def check_matrix(matrix: sp.spmatrix | np.ndarray, kind: InputKind, source: str) -> None:
@@ -90,27 +104,27 @@ def preprocess(
         )
 
     library = np.asarray(out.X.sum(axis=1)).ravel()
-    out.obs["size_factors"] = (library / np.median(library)).astype(np.float32)
+    out.obs[SIZE_FACTORS] = (library / np.median(library)).astype(np.float32)
     counts = out.X.copy() if params.input_kind == "counts" else None
     if params.input_kind != "lognorm":
         sc.pp.normalize_total(out, target_sum=float(np.median(library)))
         sc.pp.log1p(out)
     if counts is not None:
-        out.layers["counts"] = counts
+        out.layers[COUNTS] = counts
     out = _select_genes(out, params.n_top_genes, genes)
 
     n_pcs = int(min(params.n_pcs, out.n_obs - 1, out.n_vars - 1))
     sc.pp.pca(out, n_comps=n_pcs, random_state=params.seed, svd_solver="arpack")
-    connectivities, distances = knn_graph(out.obsm["X_pca"], params.n_neighbors)
-    out.obsp[f"{NEIGHBORS_KEY}_connectivities"] = connectivities
-    out.obsp[f"{NEIGHBORS_KEY}_distances"] = distances
-    out.uns[NEIGHBORS_KEY] = {
-        "connectivities_key": f"{NEIGHBORS_KEY}_connectivities",
-        "distances_key": f"{NEIGHBORS_KEY}_distances",
+    connectivities, distances = knn_graph(out.obsm[PCA], params.n_neighbors)
+    out.obsp[CONNECTIVITIES] = connectivities
+    out.obsp[DISTANCES] = distances
+    out.uns[NEIGHBORS] = {
+        "connectivities_key": CONNECTIVITIES,
+        "distances_key": DISTANCES,
         "params": {"n_neighbors": params.n_neighbors, "method": "exact-knn-symmetric",
-                   "metric": "euclidean", "use_rep": "X_pca", "n_pcs": n_pcs},
+                   "metric": "euclidean", "use_rep": PCA, "n_pcs": n_pcs},
     }
-    out.uns["scdefer"] = {"preprocess": asdict(params) | {"layer": params.layer or ""},
+    out.uns[KEY] = {PREPROCESS_RECORD: asdict(params) | {"layer": params.layer or ""},
                           "versions": package_versions()}
     logger.info("preprocessed: %d cells x %d genes, %d PCs, %d-NN graph with %d edges",
                 out.n_obs, out.n_vars, n_pcs, params.n_neighbors, connectivities.nnz)

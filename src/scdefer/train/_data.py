@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import anndata as ad
 import numpy as np
@@ -11,9 +10,9 @@ import scipy.sparse as sp
 import torch
 
 from .._errors import ScDeferInputError
-from ..preprocessing import NEIGHBORS_KEY
+from ..keys import CONNECTIVITIES, COUNTS, PCA, SIZE_FACTORS
+from ..params import ZinbTarget
 
-ZinbTarget = Literal["counts", "lognorm"]
 
 
 @dataclass
@@ -40,10 +39,9 @@ class CellData:
     @classmethod
     def from_anndata(cls, adata: ad.AnnData, zinb_target: ZinbTarget = "counts") -> CellData:
         """Collect the arrays from an AnnData written by :func:`scdefer.preprocessing.preprocess`."""
-        key = f"{NEIGHBORS_KEY}_connectivities"
-        missing = [k for k, ok in (("obsp['" + key + "']", key in adata.obsp),
-                                   ("obsm['X_pca']", "X_pca" in adata.obsm),
-                                   ("obs['size_factors']", "size_factors" in adata.obs)) if not ok]
+        missing = [k for k, ok in ((f"obsp['{CONNECTIVITIES}']", CONNECTIVITIES in adata.obsp),
+                                   (f"obsm['{PCA}']", PCA in adata.obsm),
+                                   (f"obs['{SIZE_FACTORS}']", SIZE_FACTORS in adata.obs)) if not ok]
         if missing:
             raise ScDeferInputError(
                 f"input is not preprocessed by scdefer (missing {', '.join(missing)}); "
@@ -51,21 +49,21 @@ class CellData:
             )
         features = sp.csr_matrix(adata.X, dtype=np.float32)
         if zinb_target == "counts":
-            if "counts" not in adata.layers:
+            if COUNTS not in adata.layers:
                 raise ScDeferInputError(
-                    "--zinb-target counts needs layers['counts'] (count input); this input was "
+                    f"--zinb-target counts needs layers['{COUNTS}'] (count input); this input was "
                     "preprocessed as non-count data: use --zinb-target lognorm"
                 )
-            target = sp.csr_matrix(adata.layers["counts"], dtype=np.float32)
-            size_factors = adata.obs["size_factors"].to_numpy(np.float32)
+            target = sp.csr_matrix(adata.layers[COUNTS], dtype=np.float32)
+            size_factors = adata.obs[SIZE_FACTORS].to_numpy(np.float32)
         elif zinb_target == "lognorm":
             target = features
             size_factors = np.ones(adata.n_obs, dtype=np.float32)
         else:
             raise ScDeferInputError(f"--zinb-target must be counts or lognorm, got {zinb_target!r}")
-        adjacency = sp.csr_matrix(adata.obsp[key], dtype=np.float32)
+        adjacency = sp.csr_matrix(adata.obsp[CONNECTIVITIES], dtype=np.float32)
         return cls(features, target, size_factors, adjacency,
-                   np.asarray(adata.obsm["X_pca"], dtype=np.float32), zinb_target)
+                   np.asarray(adata.obsm[PCA], dtype=np.float32), zinb_target)
 
     def dense_rows(self, matrix: sp.csr_matrix, index: np.ndarray, device: torch.device) -> torch.Tensor:
         """Rows ``index`` of a sparse matrix as a dense tensor on ``device``."""
