@@ -57,6 +57,23 @@ def test_save_load_predict_roundtrip(tmp_path, sim_prepared, sim_counts, fitted)
     assert m["ari"] > 0.6
 
 
+@pytest.mark.parametrize("method", ["kmeans", "spectral", "leiden", "consensus"])
+def test_final_assignment_on_the_embedding(tmp_path, sim_prepared, method: str) -> None:
+    """Final labels from a clustering of Z; centres become the clusters' means, so the labels
+    are the nearest centre and a saved model gives the training cells their labels back."""
+    model = ScDefer(n_clusters=3, final_assignment=method, **TINY_TRAIN).fit(sim_prepared)
+    labels, z = model.result.labels, model.result.latent
+    np.testing.assert_array_equal(labels, model.result.proba.argmax(axis=1))
+    assert 2 <= len(np.unique(labels)) <= 3
+    centres = model.network.centers.detach().numpy()
+    nearest = ((z[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+    np.testing.assert_array_equal(nearest, labels)
+    assert clustering_metrics(sim_prepared.obs["group"].to_numpy(), labels)["ari"] > 0.6
+    model.save(tmp_path / method)
+    again, _ = ScDefer.load(tmp_path / method, device="cpu").predict(sim_prepared)
+    assert np.mean(again == labels) >= 0.99
+
+
 def test_load_rejects_missing_and_garbage(tmp_path) -> None:
     with pytest.raises(ScDeferInputError, match="no model.pt"):
         ScDefer.load(tmp_path)

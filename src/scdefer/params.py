@@ -18,6 +18,8 @@ Schedule = Literal["fast", "paper"]
 GraphLoss = Literal["pairs", "squared", "edges"]
 ZinbTarget = Literal["counts", "lognorm"]
 FusionWeights = Literal["dimension", "cell"]
+FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus"]
+FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus")
 MIN_GENES = 50  # fewer genes than this after filtering cannot define cell types
 
 
@@ -129,6 +131,12 @@ class TrainParams:
     tol: float | None = option(
         None, "Stop clustering when fewer than this fraction of the labels change; 0 = never.",
         minimum=0, maximum=1)
+    final_assignment: FinalAssignment = option(
+        "dec", "How the final labels are made: 'dec', the clustering head (the paper); "
+        "'kmeans', 'spectral' (10-NN graph), 'leiden' (at K) or 'consensus' (of those three and "
+        "the head) on the learnt embedding. The cluster centres are then set to the clusters' "
+        "means and each cell takes the nearest, so a saved model labels new cells the same way.",
+        choices=FINAL_ASSIGNMENTS)
     seed: int = option(0, "Random seed.", minimum=0, cli=False)
 
     def resolved(self) -> TrainParams:

@@ -12,6 +12,7 @@ import torch
 from sklearn.cluster import KMeans
 from tqdm.auto import tqdm
 
+from ..assignment import cluster_means, final_labels
 from ..graph import normalized_adjacency, to_torch_sparse
 from ..module import (
     ScDeferNetwork,
@@ -143,13 +144,27 @@ class Trainer:
         emb = embed(network, data, self.device)
         if self.on_phase_end is not None:
             self.on_phase_end("cluster", emb)
-        q = assign(network, emb.z).cpu().numpy()
+        q = self._final_assignment(network, emb, n_clusters)
         result = TrainResult(
             latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
             history=self.history, pretrain_epochs_run=pre_epochs, epochs_run=epochs,
             seconds=time.perf_counter() - start,
         )
         return network, result
+
+    def _final_assignment(self, network: ScDeferNetwork, emb: Embedding,
+                          n_clusters: int) -> np.ndarray:
+        """Soft assignments after the final labelling; centres move to the final clusters' means."""
+        q = assign(network, emb.z)
+        method = self.params.final_assignment
+        if method != "dec":
+            z = emb.z.cpu().numpy()
+            labels = final_labels(method, z, q.argmax(dim=1).cpu().numpy(), n_clusters,
+                                  self.params.seed)
+            network.init_centers(torch.from_numpy(cluster_means(z, labels)))
+            q = assign(network, emb.z)
+            logger.info("final labels: %s on the embedding, %d clusters", method, labels.max() + 1)
+        return q.cpu().numpy()
 
     # -- phases -------------------------------------------------------------------------------
     def _pretrain(self, network: ScDeferNetwork, batcher: ClusterBatcher) -> int:

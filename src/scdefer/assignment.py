@@ -1,0 +1,112 @@
+"""Final cluster labels from a learnt embedding: the DEC head, or a clustering of the embedding.
+
+Every method takes the number of clusters K and never reads labels. The graph methods work on a
+sparse KNN graph of the embedding, so none of them builds a cells x cells matrix.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import igraph as ig
+import numpy as np
+import scipy.sparse as sp
+from sklearn.cluster import KMeans, SpectralClustering
+
+from .graph import knn_graph
+
+
+def kmeans_labels(z: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """K-means with 10 initialisations."""
+    return KMeans(k, n_init=10, random_state=seed).fit_predict(z)
+
+
+def spectral_labels(z: np.ndarray, k: int, seed: int, n_neighbors: int = 10) -> np.ndarray:
+    """Spectral clustering of the symmetric ``n_neighbors``-NN graph of ``z``."""
+    graph, _ = knn_graph(z, n_neighbors)
+    model = SpectralClustering(k, affinity="precomputed", random_state=seed, assign_labels="kmeans")
+    return model.fit_predict(graph)
+
+
+def _igraph(adjacency: sp.spmatrix) -> ig.Graph:
+    upper = sp.triu(adjacency, k=1).tocoo()
+    return ig.Graph(n=adjacency.shape[0], edges=np.column_stack([upper.row, upper.col]).tolist())
+
+
+def leiden_partition(graph: ig.Graph, resolution: float, seed: int) -> np.ndarray:
+    """Leiden (modularity) communities of ``graph`` at ``resolution``, seeded."""
+    random.seed(seed)  # igraph draws from Python's random module
+    ig.set_random_number_generator(random)
+    partition = graph.community_leiden(objective_function="modularity", resolution=resolution,
+                                       n_iterations=-1)
+    return np.asarray(partition.membership)
+
+
+def leiden_labels(z: np.ndarray, k: int, seed: int, n_neighbors: int = 15,
+                  max_steps: int = 30) -> np.ndarray:
+    """Leiden on the ``n_neighbors``-NN graph of ``z`` at the resolution (bisected) giving ``k``."""
+    graph = _igraph(knn_graph(z, n_neighbors)[0])
+    low, high, best = 0.01, 5.0, None
+    for _ in range(max_steps):
+        middle = (low + high) / 2
+        labels = leiden_partition(graph, middle, seed)
+        found = labels.max() + 1
+        if best is None or abs(found - k) < abs(best.max() + 1 - k):
+            best = labels
+        if found == k:
+            break
+        low, high = (middle, high) if found < k else (low, middle)
+    return best
+
+
+def consensus_labels(partitions: Sequence[np.ndarray], k: int, seed: int) -> np.ndarray:
+    """One partition agreeing with several: spectral cut of their cells x clusters bipartite graph.
+
+    The co-association of two cells (how many partitions put them together) is ``H Hᵀ`` for the
+    one-hot matrix ``H`` of all partitions; its leading eigenvectors are the left singular vectors
+    of the degree-normalised ``H``, so no cells x cells matrix is formed (Fern & Brodley 2004).
+    """
+    from scipy.sparse.linalg import svds
+
+    blocks = []
+    for labels in partitions:
+        _, codes = np.unique(labels, return_inverse=True)
+        n = len(codes)
+        blocks.append(sp.csr_matrix((np.ones(n), (np.arange(n), codes))))
+    h = sp.hstack(blocks).tocsr()
+    column_degree = np.asarray(h.sum(axis=0)).ravel()
+    h = h @ sp.diags(1.0 / np.sqrt(column_degree))
+    rank = min(k, min(h.shape) - 1)
+    rng = np.random.default_rng(seed)
+    u, _, _ = svds(h, k=rank, v0=rng.standard_normal(min(h.shape)))
+    u /= np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-12)
+    return KMeans(k, n_init=10, random_state=seed).fit_predict(u)
+
+
+def final_labels(method: str, z: np.ndarray, dec_labels: np.ndarray, k: int,
+                 seed: int) -> np.ndarray:
+    """Labels of every cell by ``method`` (see ``TrainParams.final_assignment``), as 0..K'-1."""
+    if method == "dec":
+        labels = dec_labels
+    elif method == "kmeans":
+        labels = kmeans_labels(z, k, seed)
+    elif method == "spectral":
+        labels = spectral_labels(z, k, seed)
+    elif method == "leiden":
+        labels = leiden_labels(z, k, seed)
+    elif method == "consensus":
+        members = [kmeans_labels(z, k, seed), spectral_labels(z, k, seed),
+                   leiden_labels(z, k, seed), dec_labels]
+        labels = consensus_labels(members, k, seed)
+    else:
+        raise ValueError(f"unknown final assignment {method!r}")
+    return np.unique(np.asarray(labels), return_inverse=True)[1]
+
+
+def cluster_means(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The mean of ``z`` over each label 0..K'-1 (the centres that reproduce the labels)."""
+    counts = np.bincount(labels)
+    sums = np.zeros((counts.size, z.shape[1]))
+    np.add.at(sums, labels, z)
+    return (sums / counts[:, None]).astype(np.float32)
