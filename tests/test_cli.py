@@ -117,8 +117,49 @@ def test_non_count_input_exit_2(tmp_path: Path, sim_counts: ad.AnnData) -> None:
     assert res.returncode == 0, res.stderr
 
 
-def test_usage_error_exit_2() -> None:
+def test_usage_error_exit_2(sim_file: Path) -> None:
     res = scdefer_cli("train")
     assert res.returncode == 2
-    res = scdefer_cli("train", "x.h5ad", "-o", "y.h5ad", "--device", "tpu")
-    assert res.returncode == 2
+    # an existing input, so that only the device choice can fail
+    res = scdefer_cli("train", str(sim_file), "-o", "y.h5ad", "--device", "tpu")
+    assert res.returncode == 2 and "tpu" in res.stderr and "not preprocessed" not in res.stderr
+
+
+@pytest.mark.parametrize("options,expected", [
+    (["--dropout", "2"], "--dropout must be within [0, 1), got 2.0"),
+    (["--lr", "-1"], "--lr must be positive, got -1.0"),
+    (["--hops", "0"], "--hops must be at least 1, got 0"),
+    (["--n-clusters", "1"], "--n-clusters must be at least 2 or auto, got 1"),
+    (["--n-clusters", "200"], "--n-clusters 200 is more than half of the 240 cells"),
+    (["--device", "cuda"], "--device cuda: no GPU is visible"),
+])
+def test_bad_training_option_one_line_nothing_written(tmp_path: Path, pipeline: Path,
+                                                      options: list[str], expected: str) -> None:
+    import torch
+
+    if "cuda" in options and torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    out = tmp_path / "c.h5ad"
+    line = _one_line_error(scdefer_cli("train", str(pipeline / "prep.h5ad"), "-o", str(out),
+                                       *TINY[:-3], "--quiet", *options))
+    assert expected in line
+    assert not out.exists()
+
+
+def test_too_few_genes_after_filtering(tmp_path: Path, sim_counts: ad.AnnData) -> None:
+    sim_counts[:, :40].copy().write_h5ad(tmp_path / "few.h5ad")
+    line = _one_line_error(scdefer_cli("preprocess", str(tmp_path / "few.h5ad"), "-o",
+                                       str(tmp_path / "p.h5ad")))
+    assert "only 40 genes left after filtering (at least 50 are needed)" in line
+    assert not (tmp_path / "p.h5ad").exists()
+
+
+def test_duplicate_names_warn_once(tmp_path: Path, sim_counts: ad.AnnData) -> None:
+    adata = sim_counts.copy()
+    adata.obs_names = ["x"] * 2 + list(adata.obs_names[2:])
+    adata.write_h5ad(tmp_path / "dup.h5ad")
+    res = scdefer_cli("preprocess", str(tmp_path / "dup.h5ad"), "-o", str(tmp_path / "p.h5ad"),
+                      "--n-top-genes", "200", "--n-pcs", "20", "--quiet")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.strip().splitlines() == [
+        "scdefer: warning: 1 duplicate cell names made unique (suffixes -1, -2, ...)"]

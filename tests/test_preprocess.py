@@ -98,3 +98,15 @@ def test_simulate_has_groups() -> None:
     assert np.allclose(sim.X.data, np.round(sim.X.data))
     with pytest.raises(ScDeferInputError):
         scdefer.simulate(3, 40, 4)
+
+
+def test_duplicate_names_are_made_unique_with_a_warning(caplog) -> None:
+    adata = _counts()
+    adata.obs_names = ["c"] * 3 + [f"cell{i}" for i in range(adata.n_obs - 3)]
+    adata.var_names = ["g"] * 2 + [f"gene{i}" for i in range(adata.n_vars - 2)]
+    with caplog.at_level("WARNING", logger="scdefer"):
+        out = preprocess(adata, PreprocessParams(n_pcs=5))
+    assert out.obs_names.is_unique and out.var_names.is_unique
+    assert "2 duplicate cell names made unique" in caplog.text
+    assert "1 duplicate gene names made unique" in caplog.text
+    assert not adata.obs_names.is_unique  # the input is left untouched

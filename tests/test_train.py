@@ -113,6 +113,14 @@ def test_paper_schedule_is_the_paper() -> None:
     ({"graph_loss": "x"}, "graph-loss"),
     ({"weight_graph": -0.1}, "weight-graph"),
     ({"bogus": 1}, "unknown training option"),
+    ({"n_clusters": "many"}, "--n-clusters must be auto"),
+    ({"dropout": 2.0}, r"--dropout must be within \[0, 1\), got 2.0"),
+    ({"dropout": 1.0}, "--dropout must be within"),
+    ({"lr": -1.0}, "--lr must be positive"),
+    ({"pretrain_lr": 0.0}, "--pretrain-lr must be positive"),
+    ({"hops": 0}, "--hops must be at least 1"),
+    ({"epochs": 2.5}, "--epochs must be an integer"),
+    ({"final_assignment": "vote"}, "--final-assignment must be dec, kmeans"),
 ])
 def test_bad_training_options(kwargs, match) -> None:
     with pytest.raises(ScDeferInputError, match=match):
@@ -125,6 +133,11 @@ def test_cluster_one_call(sim_counts: ad.AnnData) -> None:
     assert out.obs["scdefer"].dtype == "category"
     assert out.uns["scdefer"]["seed"] == 0 and "preprocess" in out.uns["scdefer"]
     assert "X_scdefer" not in sim_counts.obsm  # raw input untouched
+
+
+def test_more_clusters_than_half_the_cells_is_an_error(sim_prepared: ad.AnnData) -> None:
+    with pytest.raises(ScDeferInputError, match="more than half of the 300 cells"):
+        ScDefer(n_clusters=151, **TINY_TRAIN).fit(sim_prepared)
 
 
 def test_training_needs_preprocessed_input(sim_counts: ad.AnnData) -> None:

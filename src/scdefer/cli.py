@@ -124,11 +124,23 @@ def _option_values(cls: type, given: dict[str, Any], **fixed: Any) -> dict[str, 
     return out
 
 
+class _LevelFormatter(logging.Formatter):
+    """``scdefer: message`` for information, ``scdefer: warning: message`` for warnings."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        level = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
+        return f"scdefer: {level}{record.getMessage()}"
+
+
 def _setup(quiet: bool, threads: int | None = None) -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module="torch")
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
-                        format="scdefer: %(message)s", stream=sys.stderr, force=True)
+    # anndata's own duplicate-name warning: scdefer reports and fixes duplicates in one line
+    warnings.filterwarnings("ignore", message=".* names are not unique", category=UserWarning)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LevelFormatter())
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, handlers=[handler],
+                        force=True)
     from ._runtime import return_freed_memory, set_threads
 
     set_threads(threads)

@@ -31,6 +31,16 @@ logger = logging.getLogger("scdefer")
 MIN_CELLS = 20
 
 
+def make_names_unique(adata: ad.AnnData) -> None:
+    """Make duplicate cell and gene names unique in place (``-1``, ``-2`` suffixes), with a warning."""
+    for axis, names in (("cell", adata.obs_names), ("gene", adata.var_names)):
+        duplicated = int(names.duplicated().sum())
+        if duplicated:
+            logger.warning("%d duplicate %s names made unique (suffixes -1, -2, ...)",
+                           duplicated, axis)
+            (adata.obs_names_make_unique if axis == "cell" else adata.var_names_make_unique)()
+
+
 def is_preprocessed(adata: ad.AnnData) -> bool:
     """True when ``adata`` was written by :func:`preprocess`."""
     return KEY in adata.uns and PREPROCESS_RECORD in adata.uns[KEY]
@@ -92,6 +102,7 @@ def preprocess(
     check_matrix(matrix, params.input_kind, source)
 
     out = ad.AnnData(matrix, obs=adata.obs.copy(), var=adata.var.copy())
+    make_names_unique(out)
     sc.pp.filter_cells(out, min_genes=params.min_genes)
     sc.pp.filter_genes(out, min_cells=params.min_cells)
     if out.n_obs < MIN_CELLS:

@@ -11,6 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._errors import ScDeferInputError
+from ..preprocessing import make_names_unique
 
 _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 
@@ -37,8 +38,7 @@ def read_input(path: str | Path, *, transpose: bool = False) -> ad.AnnData:
         raise ScDeferInputError(f"cannot read {path}: {_first_line(exc)}") from exc
     if adata.n_obs == 0 or adata.n_vars == 0:
         raise ScDeferInputError(f"{path} holds an empty matrix ({adata.n_obs} x {adata.n_vars})")
-    adata.obs_names_make_unique()
-    adata.var_names_make_unique()
+    make_names_unique(adata)
     return adata
 
 

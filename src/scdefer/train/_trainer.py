@@ -12,6 +12,7 @@ import torch
 from sklearn.cluster import KMeans
 from tqdm.auto import tqdm
 
+from .._errors import ScDeferInputError
 from ..assignment import cluster_means, final_labels
 from ..graph import normalized_adjacency, to_torch_sparse
 from ..module import (
@@ -135,7 +136,12 @@ class Trainer:
             n_clusters = estimate_n_clusters(data.coords, seed=p.seed)
             logger.info("estimated number of clusters: %d (Leiden, resolution 1, on the PCA)",
                         n_clusters)
-        n_clusters = int(min(n_clusters, data.n_cells - 1))
+        n_clusters = int(n_clusters)
+        if n_clusters > data.n_cells // 2:
+            raise ScDeferInputError(
+                f"--n-clusters {n_clusters} is more than half of the {data.n_cells} cells; "
+                "give fewer clusters or more cells"
+            )
         kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
         kmeans.fit(emb.z.cpu().numpy())
         network.init_centers(torch.from_numpy(kmeans.cluster_centers_))
