@@ -94,4 +94,8 @@ def test_edge_pairs_and_non_edges() -> None:
 def test_non_edges_on_degenerate_graphs(n: int) -> None:
     adj = sp.csr_matrix((n, n), dtype=np.float32)
     out = sample_non_edges(adj, 2, np.random.default_rng(0))
-    assert out.shape[0] == 2
+    if n == 1:  # a single node has no pair at all
+        assert out.shape == (2, 0)
+    else:  # two unconnected nodes: only (0, 1) and (1, 0) are non-edges
+        assert out.shape == (2, 2)
+        assert {tuple(p) for p in out.T} <= {(0, 1), (1, 0)}

@@ -61,5 +61,5 @@ def test_global_attention_matches_dense_softmax(graph: torch.Tensor) -> None:
 
 
 def test_cell_fusion_weights_need_cells() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="fusion_weights='cell' needs n_cells"):
         ScDeferNetwork(10, fusion_weights="cell")

@@ -96,7 +96,7 @@ def test_simulate_has_groups() -> None:
     sim = scdefer.simulate(50, 40, 4, seed=3)
     assert sim.obs["group"].nunique() == 4
     assert np.allclose(sim.X.data, np.round(sim.X.data))
-    with pytest.raises(ScDeferInputError):
+    with pytest.raises(ScDeferInputError, match="cannot simulate 3 cells x 40 genes in 4 groups"):
         scdefer.simulate(3, 40, 4)
 
 

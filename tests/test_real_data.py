@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import anndata as ad
+import pytest
 from conftest import shared_dataset
 
 import scdefer
 from scdefer.evaluation import clustering_metrics
 
 
+@pytest.mark.slow
 def test_baron_mouse_brief_training_beats_chance() -> None:
     raw = ad.read_h5ad(shared_dataset("Baron_mouse1.h5ad"))
     truth = raw.obs["cell_type"].astype(str).to_numpy()

@@ -82,18 +82,53 @@ def test_load_rejects_missing_and_garbage(tmp_path) -> None:
         ScDefer.load(tmp_path)
 
 
-def test_auto_k_and_options(sim_prepared: ad.AnnData) -> None:
+def _ari(prepared: ad.AnnData, labels: np.ndarray) -> float:
+    return clustering_metrics(prepared.obs["group"].to_numpy(), labels)["ari"]
+
+
+def test_auto_k_and_the_authors_options(tmp_path, sim_prepared: ad.AnnData) -> None:
+    """The authors' variants together still find the 3 easy groups; per-cell fusion weights
+    survive save/load, and new cells get the mean weights."""
     model = ScDefer(n_clusters="auto", graph_loss="edges", zinb_target="lognorm",
-                    fusion_weights="cell", target_update=0, **TINY_TRAIN).fit(sim_prepared)
-    assert 2 <= model.result.n_clusters <= 10
+                    fusion_weights="cell", target_update=0,
+                    **dict(TINY_TRAIN, pretrain_epochs=20, epochs=5)).fit(sim_prepared)
+    assert model.result.n_clusters == 3
     assert model.network.weight_a.shape == (sim_prepared.n_obs, 8)
+    assert _ari(sim_prepared, model.result.labels) > 0.3  # chance is ~0
+    model.save(tmp_path / "cell")
+    loaded = ScDefer.load(tmp_path / "cell", device="cpu")
+    torch.testing.assert_close(loaded.network.weight_a, model.network.weight_a)
+    labels, _ = loaded.predict(sim_prepared)  # inductive: the mean of the per-cell weights
+    fitted_again, _ = model.predict(sim_prepared)
+    np.testing.assert_array_equal(labels, fitted_again)
+    assert clustering_metrics(model.result.labels, labels)["ari"] > 0.3
 
 
 def test_minibatch_training(sim_prepared: ad.AnnData) -> None:
-    options = dict(TINY_TRAIN, batch_size=100)
+    options = dict(TINY_TRAIN, batch_size=100, pretrain_epochs=10, epochs=3)
     model = ScDefer(n_clusters=3, **options).fit(sim_prepared)
-    assert model.result.labels.shape == (sim_prepared.n_obs,)
     assert np.isfinite(model.result.latent).all()
+    assert _ari(sim_prepared, model.result.labels) > 0.8
+    # three batches of ~100 cells per epoch: the loss history has one row per epoch
+    assert [h["phase"] for h in model.result.history].count("pretrain") == 10
+
+
+def test_early_stopping(sim_prepared: ad.AnnData) -> None:
+    """tol stops the clustering phase once the labels settle; pretrain_tol stops pre-training
+    when the loss stalls; target_update > 1 refreshes the targets every N epochs only."""
+    base = dict(TINY_TRAIN, pretrain_epochs=60, epochs=60, min_epochs=2)
+    settled = ScDefer(n_clusters=3, tol=0.5, **base).fit(sim_prepared).result
+    assert settled.epochs_run < 60
+    changes = [h["label_change"] for h in settled.history if "label_change" in h]
+    assert changes and changes[-1] < 0.5
+    stalled = ScDefer(n_clusters=3, pretrain_tol=0.5, epochs=1,
+                      **{k: v for k, v in base.items() if k != "epochs"}).fit(sim_prepared).result
+    assert stalled.pretrain_epochs_run < 60
+    sparse = ScDefer(n_clusters=3, target_update=3, tol=0.0,
+                     **dict(base, pretrain_epochs=3, epochs=7)).fit(sim_prepared).result
+    refreshed = [h["epoch"] for h in sparse.history
+                 if h["phase"] == "cluster" and "label_change" in h]
+    assert refreshed == [2, 5]  # recorded on the epoch before each refresh at 3 and 6
 
 
 def test_paper_schedule_is_the_paper() -> None:
