@@ -38,8 +38,7 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int) -> Pat
 
     from scdefer._runtime import seed_everything, set_threads
     from scdefer.preprocessing import preprocess
-    from scdefer.train import CellData, TrainParams
-    from scdefer.train._trainer import Trainer
+    from scdefer.train import CellData, Trainer, TrainParams
 
     set_threads(threads)
     raw = ad.read_h5ad(path)

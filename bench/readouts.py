@@ -23,9 +23,9 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import REPS  # noqa: E402
+from diagnose import REPS
 
-from scdefer.assignment import (  # noqa: E402
+from scdefer.assignment import (
     cluster_means,
     consensus_labels,
     kmeans_labels,

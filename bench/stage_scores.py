@@ -27,9 +27,8 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from scdefer._runtime import seed_everything
 from scdefer.params import PreprocessParams
 from scdefer.preprocessing import preprocess
-from scdefer.train import CellData, TrainParams
+from scdefer.train import CellData, Trainer, TrainParams, assign, build_network, embed
 from scdefer.train._batching import ClusterBatcher
-from scdefer.train._trainer import Trainer, assign, build_network, embed
 
 
 def main() -> None:

@@ -17,8 +17,7 @@ import typer
 
 from ._errors import ScDeferInputError
 from ._version import __version__
-from .params import PreprocessParams
-from .params import TrainParams
+from .params import PreprocessParams, TrainParams
 
 app = typer.Typer(
     name="scdefer",

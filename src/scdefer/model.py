@@ -17,11 +17,10 @@ from ._provenance import package_versions
 from ._runtime import resolve_device, seed_everything
 from ._version import __version__
 from .io import atomic_directory
-from .params import PreprocessParams
 from .keys import COUNTS, KEY, PREPROCESS_RECORD
+from .params import PreprocessParams
 from .preprocessing import is_preprocessed, preprocess
-from .train import CellData, Trainer, TrainParams, TrainResult
-from .train._trainer import assign, build_network, embed
+from .train import CellData, Trainer, TrainParams, TrainResult, assign, build_network, embed
 
 logger = logging.getLogger("scdefer")
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
-from typing import Literal
+from dataclasses import asdict
 
 import anndata as ad
 import numpy as np
@@ -13,6 +12,7 @@ import scipy.sparse as sp
 from ._errors import ScDeferInputError
 from ._provenance import package_versions
 from ._spec import check
+from .graph import knn_graph
 from .keys import (
     CONNECTIVITIES,
     COUNTS,
@@ -24,7 +24,6 @@ from .keys import (
     SIZE_FACTORS,
 )
 from .params import MIN_GENES, InputKind, PreprocessParams
-from .graph import knn_graph
 
 logger = logging.getLogger("scdefer")
 

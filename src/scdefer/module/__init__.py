@@ -12,9 +12,13 @@ from ._losses import (
     target_distribution,
     zinb_nll,
 )
-from ._network import ScDeferNetwork
+from ._network import NetworkOutput, ScDeferNetwork
+from ._objective import GraphPairs, LossWeights, objective
 
 __all__ = [
+    "GraphPairs",
+    "LossWeights",
+    "NetworkOutput",
     "ScDeferNetwork",
     "TAGConv",
     "clustering_kl",
@@ -22,6 +26,7 @@ __all__ = [
     "graph_pair_loss",
     "graph_pair_squared_loss",
     "graph_reconstruction_loss",
+    "objective",
     "soft_assignment",
     "soft_bce",
     "target_distribution",

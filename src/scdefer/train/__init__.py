@@ -1,8 +1,10 @@
 """Training: cell data, Cluster-GCN style batches, and the two-phase training loop."""
 
+from ..params import TrainParams
 from ._batching import Batch, ClusterBatcher
 from ._data import CellData
-from ..params import TrainParams
+from ._inference import Embedding, assign, build_network, embed
 from ._trainer import Trainer, TrainResult
 
-__all__ = ["Batch", "CellData", "ClusterBatcher", "TrainParams", "TrainResult", "Trainer"]
+__all__ = ["Batch", "CellData", "ClusterBatcher", "Embedding", "TrainParams", "TrainResult", "Trainer",
+           "assign", "build_network", "embed"]

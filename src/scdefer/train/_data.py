@@ -14,7 +14,6 @@ from ..keys import CONNECTIVITIES, COUNTS, PCA, SIZE_FACTORS
 from ..params import ZinbTarget
 
 
-
 @dataclass
 class CellData:
     """Features, ZINB targets, size factors and the cell graph of one preprocessed dataset."""

@@ -14,31 +14,14 @@ from tqdm.auto import tqdm
 
 from .._errors import ScDeferInputError
 from ..assignment import cluster_means, final_labels
-from ..graph import normalized_adjacency, to_torch_sparse
-from ..module import (
-    ScDeferNetwork,
-    clustering_kl,
-    graph_reconstruction_loss,
-    soft_assignment,
-    soft_bce,
-    target_distribution,
-    zinb_nll,
-)
+from ..module import GraphPairs, LossWeights, ScDeferNetwork, objective, target_distribution
 from ..nclusters import estimate_n_clusters
+from ..params import TrainParams
 from ._batching import Batch, ClusterBatcher
 from ._data import CellData
-from ..params import TrainParams
+from ._inference import Embedding, assign, build_network, embed
 
 logger = logging.getLogger("scdefer")
-
-
-@dataclass
-class Embedding:
-    """Full-data latents in evaluation mode."""
-
-    z: torch.Tensor
-    z_dense: torch.Tensor
-    z_graph: torch.Tensor
 
 
 @dataclass
@@ -53,39 +36,6 @@ class TrainResult:
     pretrain_epochs_run: int = 0
     epochs_run: int = 0
     seconds: float = 0.0
-
-
-def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainParams) -> ScDeferNetwork:
-    """The network described by ``params`` (also used to rebuild a saved model)."""
-    return ScDeferNetwork(
-        n_genes,
-        hidden=tuple(params.hidden),
-        decoder_hidden=tuple(params.decoder_hidden),
-        alpha=params.alpha,
-        hops=params.hops,
-        dropout=params.dropout,
-        fusion_weights=params.fusion_weights,
-        n_cells=n_cells,
-        n_clusters=n_clusters,
-    )
-
-
-@torch.no_grad()
-def embed(network: ScDeferNetwork, data: CellData, device: torch.device,
-          transductive: bool = True) -> Embedding:
-    """Latents of every cell on the whole graph, in evaluation mode (no dropout, BN running stats)."""
-    network.eval()
-    adj_t = to_torch_sparse(normalized_adjacency(data.adjacency), device)
-    x = torch.from_numpy(data.features.toarray()).to(device)
-    index = torch.arange(data.n_cells, device=device) if transductive else None
-    out = network.encode(x, adj_t, index)
-    return Embedding(z=out.z, z_dense=out.z_dense, z_graph=out.z_graph)
-
-
-@torch.no_grad()
-def assign(network: ScDeferNetwork, z: torch.Tensor) -> torch.Tensor:
-    """Soft assignments of ``z`` to the network's cluster centres (no gradient)."""
-    return soft_assignment(z, network.centers)
 
 
 class Trainer:
@@ -114,6 +64,9 @@ class Trainer:
         self.progress = progress
         self.on_phase_end = on_phase_end
         self.history: list[dict[str, float]] = []
+        self.weights = LossWeights(graph=params.weight_graph, zinb=params.weight_zinb,
+                                   kl=params.weight_kl, bce=params.weight_bce,
+                                   graph_loss=params.graph_loss)
 
     def fit(self) -> tuple[ScDeferNetwork, TrainResult]:
         """Pre-train, initialise the centres, train jointly; return the network and results."""
@@ -240,25 +193,11 @@ class Trainer:
             x = x + p.input_noise * torch.randn_like(x)
         index = torch.from_numpy(batch.index).to(device)
         out = network(x, batch.adj_t, index)
-        target = data.dense_rows(data.target, batch.index, device)
+        counts = data.dense_rows(data.target, batch.index, device)
         size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
-        losses = {"zinb": zinb_nll(target, out.mean * size, out.dispersion, out.pi_logits)}
-        losses["graph"] = graph_reconstruction_loss(p.graph_loss, out.z, batch.edges,
-                                                    batch.non_edges, batch.edge_values)
-        total = p.weight_zinb * losses["zinb"] + p.weight_graph * losses["graph"]
-        if clustering:
-            q = soft_assignment(out.z, network.centers)
-            q_dense = soft_assignment(out.z_dense, network.centers)
-            q_graph = soft_assignment(out.z_graph, network.centers)
-            if targets is None:  # authors' variant: targets from this batch, gradients flow
-                p_z, p_dense, p_graph = (target_distribution(t) for t in (q, q_dense, q_graph))
-            else:
-                p_z, p_dense, p_graph = (targets[k][index] for k in ("z", "dense", "graph"))
-            losses["kl"] = clustering_kl(p_z, q)
-            losses["bce"] = soft_bce(q_dense, p_dense) + soft_bce(q_graph, p_graph)
-            total = total + p.weight_kl * losses["kl"] + p.weight_bce * losses["bce"]
-        losses["loss"] = total
-        return losses
+        rows = None if targets is None else {k: v[index] for k, v in targets.items()}
+        pairs = GraphPairs(batch.edges, batch.non_edges, batch.edge_values)
+        return objective(out, network.centers, counts, size, pairs, self.weights, clustering, rows)
 
     @torch.no_grad()
     def _full_targets(self, network: ScDeferNetwork) -> tuple[dict[str, torch.Tensor], np.ndarray]:

@@ -1,0 +1,74 @@
+"""scDEFER's training objective (paper Eq. 21): which losses, on which outputs, with which weights.
+
+The trainer only runs the loop; what is minimised lives here, next to the network, as a function
+returning every term (like scvi-tools' ``module.loss``), so the history records each part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ._losses import (
+    clustering_kl,
+    graph_reconstruction_loss,
+    soft_assignment,
+    soft_bce,
+    target_distribution,
+    zinb_nll,
+)
+from ._network import NetworkOutput
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """gamma_1..gamma_4 of Eq. 21 and the graph loss's form."""
+
+    graph: float
+    zinb: float
+    kl: float
+    bce: float
+    graph_loss: str = "pairs"
+
+
+@dataclass
+class GraphPairs:
+    """A batch's graph: edges, sampled non-edges and Â on the edges (local indices)."""
+
+    edges: torch.Tensor
+    non_edges: torch.Tensor
+    edge_values: torch.Tensor
+
+
+def objective(
+    out: NetworkOutput,
+    centers: torch.Tensor,
+    counts: torch.Tensor,
+    size_factors: torch.Tensor,
+    pairs: GraphPairs,
+    weights: LossWeights,
+    clustering: bool,
+    targets: dict[str, torch.Tensor] | None = None,
+) -> dict[str, torch.Tensor]:
+    """Every loss term and their weighted sum under ``"loss"``.
+
+    Pre-training: ``gamma_1 L_r + gamma_2 L_ZINB``. Clustering adds ``gamma_3 KL(P || Q)`` on Z and
+    ``gamma_4 (BCE(Q_D, P_D) + BCE(Q_G, P_G))``; ``targets`` (rows of P for these cells, detached,
+    DEC) or, when None, P from this batch's own Q with gradients (the authors' code).
+    """
+    terms = {
+        "zinb": zinb_nll(counts, out.mean * size_factors, out.dispersion, out.pi_logits),
+        "graph": graph_reconstruction_loss(weights.graph_loss, out.z, pairs.edges,
+                                           pairs.non_edges, pairs.edge_values),
+    }
+    total = weights.zinb * terms["zinb"] + weights.graph * terms["graph"]
+    if clustering:
+        q = {name: soft_assignment(z, centers)
+             for name, z in (("z", out.z), ("dense", out.z_dense), ("graph", out.z_graph))}
+        p = targets if targets is not None else {k: target_distribution(v) for k, v in q.items()}
+        terms["kl"] = clustering_kl(p["z"], q["z"])
+        terms["bce"] = soft_bce(q["dense"], p["dense"]) + soft_bce(q["graph"], p["graph"])
+        total = total + weights.kl * terms["kl"] + weights.bce * terms["bce"]
+    terms["loss"] = total
+    return terms
