@@ -86,7 +86,8 @@ def run_one(path: Path, method: str, seed: int, threads: int) -> dict:
     start = time.perf_counter()
     if method.startswith("scdefer"):
         n_clusters = k_true if method == "scdefer_k" else "auto"
-        out, _ = scdefer.cluster(adata, n_clusters, seed=seed, device="cpu", progress=False)
+        out, _ = scdefer.cluster(adata, n_clusters, copy=True, seed=seed, device="cpu",
+                                 progress=False)
         labels = out.obs["scdefer"].to_numpy()
         truth = truth[adata.obs_names.get_indexer(out.obs_names)]
     else:

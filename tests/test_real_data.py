@@ -17,7 +17,7 @@ def test_baron_mouse_brief_training_beats_chance() -> None:
     n_types = len(set(truth))
     unlabelled = raw.copy()
     del unlabelled.obs["cell_type"]  # the model gets no labels at all
-    out, model = scdefer.cluster(unlabelled, n_types, device="cpu", progress=False,
+    out, model = scdefer.cluster(unlabelled, n_types, copy=True, device="cpu", progress=False,
                                  pretrain_epochs=15, epochs=5, seed=0)
     metrics = clustering_metrics(truth[raw.obs_names.get_indexer(out.obs_names)],
                                  out.obs["scdefer"].to_numpy())

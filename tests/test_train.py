@@ -163,11 +163,21 @@ def test_bad_training_options(kwargs, match) -> None:
 
 
 def test_cluster_one_call(sim_counts: ad.AnnData) -> None:
-    out, model = scdefer.cluster(sim_counts, 3, **TINY_TRAIN)
+    out, model = scdefer.cluster(sim_counts, 3, copy=True, **TINY_TRAIN)
     assert "X_scdefer" in out.obsm and "scdefer" in out.obs and "scdefer_proba" in out.obsm
     assert out.obs["scdefer"].dtype == "category"
     assert out.uns["scdefer"]["seed"] == 0 and "preprocess" in out.uns["scdefer"]
-    assert "X_scdefer" not in sim_counts.obsm  # raw input untouched
+    assert "X_scdefer" not in sim_counts.obsm  # copy=True: the input is untouched
+    # copy=False (scanpy's default): the results go into the given object, under key_added
+    raw = sim_counts.copy()
+    raw.X[0] = 0  # a cell without counts is dropped by preprocessing
+    none, in_place = scdefer.cluster(raw, 3, key_added="sd", **TINY_TRAIN)
+    assert none is None and raw.obsm["X_sd"].shape == (raw.n_obs, 8)
+    assert raw.obs["sd"].isna().sum() == 1 and np.isnan(raw.obsm["sd_proba"][0]).all()
+    np.testing.assert_array_equal(raw.obs["sd"].to_numpy()[1:].astype(str),
+                                  in_place.result.labels.astype(str))
+    np.testing.assert_allclose(raw.obsm["X_sd"][1:], in_place.result.latent)
+    assert raw.uns["sd"]["key_added"] == "sd" and "scdefer" not in raw.uns
 
 
 def test_more_clusters_than_half_the_cells_is_an_error(sim_prepared: ad.AnnData) -> None:

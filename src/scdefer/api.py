@@ -36,16 +36,57 @@ def annotate(adata: ad.AnnData, model: ScDefer, key_added: str = KEY,
 
 
 def cluster(adata: ad.AnnData, n_clusters: int | str = "auto", *, key_added: str = KEY,
-            preprocess_params: PreprocessParams | None = None, device: str = "auto",
-            progress: bool = True, **train_kwargs: Any) -> tuple[ad.AnnData, ScDefer]:
-    """Preprocess (unless already done), train scDEFER and annotate; return (AnnData, model).
+            copy: bool = False, preprocess_params: PreprocessParams | None = None,
+            device: str = "auto", progress: bool = True,
+            **train_kwargs: Any) -> tuple[ad.AnnData | None, ScDefer]:
+    """Preprocess (unless already done), train scDEFER and write the results, scanpy-style.
 
-    A raw-count ``adata`` is left untouched and a new, preprocessed AnnData is returned with
-    ``obsm['X_scdefer']``, ``obs['scdefer']``, ``obsm['scdefer_proba']`` and ``uns['scdefer']``.
-    An already preprocessed ``adata`` is annotated in place and returned.
+    Parameters
+    ----------
+    adata
+        Raw counts (cells x genes), or the output of :func:`scdefer.preprocess`.
+    n_clusters
+        Number of clusters, or ``"auto"``.
+    key_added
+        Where the results go: ``obs[key_added]``, ``obsm['X_' + key_added]``,
+        ``obsm[key_added + '_proba']`` and ``uns[key_added]``.
+    copy
+        Return a new AnnData instead of writing into ``adata``.
+    preprocess_params, device, progress, **train_kwargs
+        Preprocessing parameters (raw input only), compute device, progress bars, and any field of
+        :class:`scdefer.TrainParams`.
+
+    Returns
+    -------
+    ``(None, model)`` with ``copy=False``: the results are written into ``adata``; for raw input,
+    cells that preprocessing dropped (no counts) get a missing label and NaN rows.
+    ``(new, model)`` with ``copy=True``: ``new`` is the preprocessed AnnData (log-normalised
+    genes, PCA, KNN graph) with the results; ``adata`` is left untouched.
     """
-    prepared = adata if is_preprocessed(adata) else preprocess(adata, preprocess_params)
+    if is_preprocessed(adata):
+        prepared = adata.copy() if copy else adata
+    else:
+        prepared = preprocess(adata, preprocess_params)
     model = ScDefer(n_clusters=n_clusters, device=device, progress=progress, **train_kwargs)
     model.fit(prepared)
     annotate(prepared, model, key_added)
-    return prepared, model
+    if copy:
+        return prepared, model
+    if prepared is not adata:
+        _transfer(prepared, adata, key_added)
+    return None, model
+
+
+def _transfer(source: ad.AnnData, target: ad.AnnData, key_added: str) -> None:
+    """Copy the results under ``key_added`` to ``target``, whose cells may be a superset."""
+    rows = source.obs_names.get_indexer(target.obs_names)
+    kept = rows >= 0
+    labels = source.obs[key_added]
+    target.obs[key_added] = pd.Categorical(
+        np.where(kept, labels.to_numpy().astype(object)[rows], None),
+        categories=labels.cat.categories)
+    for key in (embedding_key(key_added), proba_key(key_added)):
+        values = np.full((target.n_obs, source.obsm[key].shape[1]), np.nan, dtype=np.float32)
+        values[kept] = source.obsm[key][rows[kept]]
+        target.obsm[key] = values
+    target.uns[key_added] = source.uns[key_added]
