@@ -29,9 +29,10 @@ def spectral_labels(z: np.ndarray, k: int, seed: int, n_neighbors: int = 10) -> 
     return model.fit_predict(graph)
 
 
-def _igraph(adjacency: sp.spmatrix) -> ig.Graph:
-    upper = sp.triu(adjacency, k=1).tocoo()
-    return ig.Graph(n=adjacency.shape[0], edges=np.column_stack([upper.row, upper.col]).tolist())
+def knn_igraph(z: np.ndarray, n_neighbors: int) -> ig.Graph:
+    """The symmetric ``n_neighbors``-NN graph of ``z`` as an igraph graph."""
+    upper = sp.triu(knn_graph(z, n_neighbors)[0], k=1).tocoo()
+    return ig.Graph(n=z.shape[0], edges=np.column_stack([upper.row, upper.col]).tolist())
 
 
 def leiden_partition(graph: ig.Graph, resolution: float, seed: int) -> np.ndarray:
@@ -46,7 +47,7 @@ def leiden_partition(graph: ig.Graph, resolution: float, seed: int) -> np.ndarra
 def leiden_labels(z: np.ndarray, k: int, seed: int, n_neighbors: int = 15,
                   max_steps: int = 30) -> np.ndarray:
     """Leiden on the ``n_neighbors``-NN graph of ``z`` at the resolution (bisected) giving ``k``."""
-    graph = _igraph(knn_graph(z, n_neighbors)[0])
+    graph = knn_igraph(z, n_neighbors)
     low, high, best = 0.01, 5.0, None
     for _ in range(max_steps):
         middle = (low + high) / 2
