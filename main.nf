@@ -5,6 +5,9 @@
  *
  *   nextflow run main.nf --input samples.csv --outdir results -profile singularity
  *
+ *   nextflow run main.nf --input samples.csv --outdir results --model results/scdefer/A_scdefer_model
+ *     (labels every sample with a trained model instead of training one per sample)
+ *
  * Samplesheet (CSV): sample,input[,label_key][,n_clusters]. Relative paths are resolved against
  * the samplesheet's own folder. Parameters and the samplesheet are checked offline, before any
  * task starts (no plugin download needed).
@@ -13,6 +16,7 @@ nextflow.enable.dsl = 2
 
 include { SCDEFER_PREPROCESS } from './modules/local/scdefer/preprocess/main'
 include { SCDEFER_TRAIN      } from './modules/local/scdefer/train/main'
+include { SCDEFER_PREDICT    } from './modules/local/scdefer/predict/main'
 include { SCDEFER_EVALUATE   } from './modules/local/scdefer/evaluate/main'
 include { MERGE_METRICS      } from './modules/local/merge_metrics/main'
 
@@ -114,23 +118,32 @@ workflow SCDEFER {
     samples // channel: [ val(meta), path(input) ]
 
     main:
-    SCDEFER_PREPROCESS(samples)
-    SCDEFER_TRAIN(SCDEFER_PREPROCESS.out.h5ad)
-    SCDEFER_EVALUATE(SCDEFER_TRAIN.out.h5ad.filter { meta, h5ad -> meta.label_key })
+    if (params.model) {
+        // A trained model labels every sample's raw cells: no preprocessing, no training.
+        SCDEFER_PREDICT(samples, file(params.model, checkIfExists: true))
+        clustered = SCDEFER_PREDICT.out.h5ad
+        tool_versions = SCDEFER_PREDICT.out.versions
+    } else {
+        SCDEFER_PREPROCESS(samples)
+        SCDEFER_TRAIN(SCDEFER_PREPROCESS.out.h5ad)
+        clustered = SCDEFER_TRAIN.out.h5ad
+        tool_versions = SCDEFER_PREPROCESS.out.versions.mix(SCDEFER_TRAIN.out.versions)
+    }
+    SCDEFER_EVALUATE(clustered.filter { meta, h5ad -> meta.label_key })
 
     metrics = SCDEFER_EVALUATE.out.metrics
         .toSortedList { a, b -> a[0].id <=> b[0].id }
         .filter { it.size() > 0 }
     MERGE_METRICS(metrics.map { list -> list.collect { it[0].id } }, metrics.map { list -> list.collect { it[1] } })
 
-    versions = SCDEFER_PREPROCESS.out.versions
-        .mix(SCDEFER_TRAIN.out.versions, SCDEFER_EVALUATE.out.versions)
+    versions = tool_versions
+        .mix(SCDEFER_EVALUATE.out.versions)
         .map { it.text }
         .unique()
         .collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info", sort: true, newLine: false)
 
     emit:
-    clustered = SCDEFER_TRAIN.out.h5ad
+    clustered = clustered
     metrics   = MERGE_METRICS.out.tsv
     versions  = versions
 }

@@ -64,6 +64,28 @@ def test_resume_reruns_nothing(test_run) -> None:
     assert {r["status"] for r in rows} == {"CACHED"}, [(r["name"], r["status"]) for r in rows]
 
 
+def test_model_labels_every_sample_without_training(test_run) -> None:
+    """--model DIR: the first run's model of sample sim_a labels both samples (predict only)."""
+    import anndata as ad
+
+    work, _ = test_run
+    model = work / "results" / "scdefer" / "sim_a_scdefer_model"
+    out = work / "predicted"
+    res = nextflow("run", str(ROOT / "main.nf"), "-profile", "test", "--outdir", str(out),
+                   "--model", str(model), "--trace_report_suffix", "model", cwd=work)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    trace = (out / "pipeline_info" / "execution_trace_model.txt").read_text()
+    names = [r["name"].split(" ")[0] for r in csv.DictReader(trace.splitlines(), delimiter="\t")]
+    assert "SCDEFER_TRAIN" not in " ".join(names) and "SCDEFER_PREPROCESS" not in " ".join(names)
+    assert sum("SCDEFER_PREDICT" in n for n in names) == 2
+    trained = ad.read_h5ad(work / "results" / "scdefer" / "sim_a_scdefer.h5ad")
+    predicted = ad.read_h5ad(out / "predict" / "sim_a_scdefer.h5ad")
+    assert list(predicted.obs["scdefer"].cat.categories) == list(trained.obs["scdefer"].cat.categories)
+    same = predicted.obs["scdefer"].loc[trained.obs_names].astype(str) == trained.obs["scdefer"].astype(str)
+    assert same.mean() >= 0.99
+    assert (out / "all_metrics.tsv").exists()
+
+
 def test_stub_run(tmp_path: Path) -> None:
     res = nextflow("run", str(ROOT / "main.nf"), "-profile", "test", "-stub-run", "--outdir",
                    str(tmp_path / "results"), cwd=tmp_path)

@@ -57,7 +57,7 @@ def test_save_load_predict_roundtrip(tmp_path, sim_prepared, sim_counts, fitted)
     assert m["ari"] > 0.6
 
 
-@pytest.mark.parametrize("method", ["kmeans", "spectral", "leiden", "consensus"])
+@pytest.mark.parametrize("method", ["kmeans", "spectral", "leiden", "consensus", "ensemble"])
 def test_final_assignment_on_the_embedding(tmp_path, sim_prepared, method: str) -> None:
     """Final labels from a clustering of Z; centres become the clusters' means, so the labels
     are the nearest centre and a saved model gives the training cells their labels back."""

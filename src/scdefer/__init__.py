@@ -18,6 +18,7 @@ _LAZY = {
     "preprocess": ".preprocessing",
     "annotate": ".api",
     "cluster": ".api",
+    "predict": ".api",
     "clustering_metrics": ".evaluation",
     "evaluate": ".evaluation",
     "read_input": ".io",

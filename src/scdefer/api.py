@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 from natsort import natsorted
 
-from .keys import KEY, PREPROCESS_RECORD, embedding_key, proba_key
+from .keys import (
+    KEY,
+    PCA,
+    PREPROCESS_RECORD,
+    confidence_key,
+    embedding_key,
+    no_counts_key,
+    proba_key,
+)
 from .model import ScDefer
 from .params import PreprocessParams
 from .preprocessing import is_preprocessed, preprocess
@@ -23,7 +31,9 @@ def annotate(adata: ad.AnnData, model: ScDefer, key_added: str = KEY,
     labels = proba.argmax(axis=1).astype(str)
     adata.obsm[embedding_key(key_added)] = latent.astype(np.float32)
     adata.obsm[proba_key(key_added)] = proba.astype(np.float32)
-    categories = natsorted(np.unique(labels))
+    # Every cluster of the model, in its order, even one without cells here: training output
+    # and every prediction of the same model share one category list.
+    categories = natsorted(map(str, range(proba.shape[1])))
     adata.obs[key_added] = pd.Categorical(labels, categories=categories)
     # Under key_added, so that a second clustering keeps the first one's record; the
     # preprocessing record is copied in to keep each record whole.
@@ -90,3 +100,35 @@ def _transfer(source: ad.AnnData, target: ad.AnnData, key_added: str) -> None:
         values[kept] = source.obsm[key][rows[kept]]
         target.obsm[key] = values
     target.uns[key_added] = source.uns[key_added]
+
+
+def predict(adata: ad.AnnData, model: ScDefer, *, key_added: str = KEY, layer: str | None = None,
+            model_source: str | None = None) -> ad.AnnData:
+    """Label new cells with a trained model; returns a new AnnData in the model's feature space.
+
+    Each cell is placed into the model's training graph on its own (see :meth:`ScDefer.map`), so
+    its label does not depend on the other cells in ``adata``. Every cell is kept: cells without
+    counts among the model's genes are flagged in ``obs[key_added + '_no_counts']``.
+
+    Returns
+    -------
+    An AnnData with the input's cells and ``obs``, the model's genes (X: log-normalised), the
+    training-PCA projection in ``obsm['X_pca']``, and what ``train`` writes: ``obs[key_added]``
+    (the model's clusters as categories), ``obsm['X_' + key_added]``, ``obsm[key_added +
+    '_proba']``, plus ``obs[key_added + '_confidence']`` (largest soft assignment) and
+    ``uns[key_added]['model']`` (where the model came from).
+    """
+    mapped = model.map(adata, layer)
+    out = ad.AnnData(mapped.cells.features, obs=adata.obs.copy(),
+                     var=pd.DataFrame(index=pd.Index(model.reference.genes)))
+    out.obsm[PCA] = mapped.cells.coords
+    annotate(out, model, key_added, latent=mapped.latent, proba=mapped.proba)
+    out.obs[confidence_key(key_added)] = mapped.proba.max(axis=1).astype(np.float32)
+    out.obs[no_counts_key(key_added)] = mapped.cells.no_counts
+    out.uns[key_added]["model"] = {
+        "source": model_source or "",
+        "n_cells_trained": model.n_cells_trained,
+        "n_clusters": int(mapped.proba.shape[1]),
+        "n_missing_genes": mapped.cells.n_missing_genes,
+    }
+    return out

@@ -85,24 +85,69 @@ def consensus_labels(partitions: Sequence[np.ndarray], k: int, seed: int) -> np.
     return KMeans(k, n_init=10, random_state=seed).fit_predict(u)
 
 
-def final_labels(method: str, z: np.ndarray, dec_labels: np.ndarray, k: int,
-                 seed: int) -> np.ndarray:
-    """Labels of every cell by ``method`` (see ``TrainParams.final_assignment``), as 0..K'-1."""
+def joint_spectral_labels(views: Sequence[np.ndarray], k: int, seed: int,
+                          n_neighbors: int = 10) -> np.ndarray:
+    """Spectral clustering of the sum of the ``n_neighbors``-NN graphs of several views."""
+    graph = sum(knn_graph(view, n_neighbors)[0] for view in views)
+    model = SpectralClustering(k, affinity="precomputed", random_state=seed, assign_labels="kmeans")
+    return model.fit_predict(graph)
+
+
+READOUTS = {"kmeans": kmeans_labels, "spectral": spectral_labels, "leiden": leiden_labels}
+
+
+def ensemble_partitions(views: dict[str, np.ndarray], dec_labels: np.ndarray, k: int,
+                        seed: int) -> dict[str, np.ndarray]:
+    """The candidate partitions of ``ensemble``: the head, and every readout of every view.
+
+    ``views`` maps a name to a cells x d representation; the first one (the PCA) is also
+    combined with each of the others in a joint KNN graph.
+    """
+    partitions = {"dec": np.asarray(dec_labels)}
+    for view, z in views.items():
+        for name, readout in READOUTS.items():
+            partitions[f"{name}:{view}"] = readout(z, k, seed)
+    first, *others = views
+    for view in others:
+        partitions[f"spectral:{first}+{view}"] = joint_spectral_labels(
+            [views[first], views[view]], k, seed)
+    return partitions
+
+
+def most_central(partitions: dict[str, np.ndarray]) -> str:
+    """The partition with the largest summed NMI to all the others (the ensemble's medoid)."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    names = list(partitions)
+    agreement = np.zeros((len(names), len(names)))
+    for i, j in zip(*np.triu_indices(len(names), k=1), strict=True):
+        agreement[i, j] = agreement[j, i] = normalized_mutual_info_score(
+            partitions[names[i]], partitions[names[j]])
+    return names[int(np.argmax(agreement.sum(axis=1)))]
+
+
+def final_labels(method: str, z: np.ndarray, dec_labels: np.ndarray, k: int, seed: int,
+                 views: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, str]:
+    """Labels of every cell by ``method`` (see ``TrainParams.final_assignment``), as 0..K'-1.
+
+    ``views`` (named representations besides ``z``, e.g. the PCA) are used by ``ensemble``.
+    Also returns the name of the partition the labels come from.
+    """
+    source = method
     if method == "dec":
         labels = dec_labels
-    elif method == "kmeans":
-        labels = kmeans_labels(z, k, seed)
-    elif method == "spectral":
-        labels = spectral_labels(z, k, seed)
-    elif method == "leiden":
-        labels = leiden_labels(z, k, seed)
+    elif method in READOUTS:
+        labels = READOUTS[method](z, k, seed)
     elif method == "consensus":
-        members = [kmeans_labels(z, k, seed), spectral_labels(z, k, seed),
-                   leiden_labels(z, k, seed), dec_labels]
+        members = [readout(z, k, seed) for readout in READOUTS.values()] + [dec_labels]
         labels = consensus_labels(members, k, seed)
+    elif method == "ensemble":
+        partitions = ensemble_partitions({**(views or {}), "z": z}, dec_labels, k, seed)
+        source = most_central(partitions)
+        labels = partitions[source]
     else:
         raise ValueError(f"unknown final assignment {method!r}")
-    return np.unique(np.asarray(labels), return_inverse=True)[1]
+    return np.unique(np.asarray(labels), return_inverse=True)[1], source
 
 
 def cluster_means(z: np.ndarray, labels: np.ndarray) -> np.ndarray:

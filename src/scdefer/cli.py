@@ -293,22 +293,25 @@ def predict(
     threads: Threads = None,
     quiet: Quiet = False,
 ) -> None:
-    """Embed new cells with a trained model and assign them to its clusters."""
+    """Label new cells with a trained model, each cell independently of the others in the file.
+
+    Every cell is normalised to the training library-size target, projected on the training PCA
+    and attached to its nearest training cells; model genes absent from the input are filled with
+    zeros (a warning; an error below half of them). Writes what `train` writes (the model's
+    clusters as categories) plus obs['<key>_confidence'] and obs['<key>_no_counts'].
+    """
     _setup(quiet, threads)
-    from .api import annotate
+    from .api import predict as run_predict
     from .io import read_input, write_h5ad_atomic
     from .model import ScDefer
 
     _check_distinct(input, output)
     model = ScDefer.load(model_dir, device=device.value)
     adata = read_input(input)
-    if layer is not None:
-        model.preprocess_params["layer"] = layer
-    prepared = model.prepare(adata)
-    latent, proba = model.embed_and_assign(prepared)
-    annotate(prepared, model, key_added, latent=latent, proba=proba)
-    write_h5ad_atomic(prepared, output)
-    logger.info("wrote %s", output)
+    result = run_predict(adata, model, key_added=key_added, layer=layer,
+                         model_source=str(model_dir))
+    write_h5ad_atomic(result, output)
+    logger.info("wrote %s (%d cells)", output, result.n_obs)
 
 
 @app.command()

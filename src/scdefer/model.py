@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,23 @@ from ._provenance import package_versions
 from ._runtime import resolve_device, seed_everything
 from ._version import __version__
 from .io import atomic_directory
-from .keys import COUNTS, KEY, PREPROCESS_RECORD
-from .params import PreprocessParams
-from .preprocessing import is_preprocessed, preprocess
-from .train import CellData, Trainer, TrainParams, TrainResult, assign, build_network, embed
+from .keys import KEY, PREPROCESS_RECORD
+from .preprocessing import is_preprocessed
+from .reference import QueryCells, Reference
+from .train import CellData, Trainer, TrainParams, TrainResult, assign, build_network, embed_attached
 
 logger = logging.getLogger("scdefer")
 
 MODEL_FILE = "model.pt"
+
+
+@dataclass
+class MappedCells:
+    """New cells placed by a saved model: latent, soft assignments and their features."""
+
+    latent: np.ndarray
+    proba: np.ndarray
+    cells: QueryCells
 
 
 class ScDefer:
@@ -61,6 +71,7 @@ class ScDefer:
         self.var_names: list[str] = []
         self.preprocess_params: dict[str, Any] = {}
         self.n_cells_trained = 0
+        self.reference: Reference | None = None
 
     # -- training --------------------------------------------------------------------------------
     def fit(self, adata: ad.AnnData) -> ScDefer:
@@ -71,6 +82,7 @@ class ScDefer:
         self.var_names = list(map(str, adata.var_names))
         self.preprocess_params = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         self.n_cells_trained = data.n_cells
+        self.reference = Reference.from_prepared(adata)
         return self
 
     def _require_fitted(self) -> torch.nn.Module:
@@ -89,29 +101,34 @@ class ScDefer:
         return proba.argmax(axis=1), proba
 
     def embed_and_assign(self, adata: ad.AnnData | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Embedding and soft assignments; ``adata`` must hold this model's genes."""
-        network = self._require_fitted()
+        """Embedding and soft assignments of the training cells, or of new cells (see :meth:`map`)."""
+        self._require_fitted()
         if adata is None:
             if self.result is None:
                 raise ScDeferInputError("a loaded model needs the cells to embed")
             return self.result.latent, self.result.proba
-        prepared = self.prepare(adata)
-        data = CellData.from_anndata(prepared, "lognorm")
-        emb = embed(network, data, self.device, transductive=False)
-        proba = assign(network, emb.z)
-        return emb.z.cpu().numpy(), proba.cpu().numpy()
+        mapped = self.map(adata)
+        return mapped.latent, mapped.proba
 
-    def prepare(self, adata: ad.AnnData) -> ad.AnnData:
-        """Preprocess raw cells onto this model's genes (or pass through a matching prepared set)."""
-        already = is_preprocessed(adata)
-        if already and list(map(str, adata.var_names)) == self.var_names:
-            return adata
-        stored = {k: v for k, v in self.preprocess_params.items()
-                  if k in PreprocessParams.__dataclass_fields__}
-        stored["layer"] = stored.get("layer") or None
-        if already and COUNTS in adata.layers:
-            stored["layer"] = COUNTS
-        return preprocess(adata, PreprocessParams(**stored), genes=self.var_names)
+    def map(self, adata: ad.AnnData, layer: str | None = None) -> MappedCells:
+        """Place new cells (raw counts, or scdefer-preprocessed) into the training graph.
+
+        Each cell is normalised to the training library-size target, projected on the training
+        PCA, attached to its nearest training cells and embedded with them (in chunks); its label
+        does not depend on the other cells in ``adata``. Missing model genes count as zeros.
+        """
+        network = self._require_fitted()
+        if self.reference is None:
+            raise ScDeferInputError(
+                "this model was saved without its training reference (scdefer < 0.2); "
+                "train it again to predict new cells"
+            )
+        if layer is None and not is_preprocessed(adata):
+            layer = self.preprocess_params.get("layer") or None
+        cells = self.reference.query_cells(adata, layer)
+        latent = embed_attached(network, self.reference, cells.features, cells.coords, self.device)
+        proba = assign(network, torch.from_numpy(latent).to(self.device)).cpu().numpy()
+        return MappedCells(latent=latent, proba=proba, cells=cells)
 
     # -- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -127,11 +144,13 @@ class ScDefer:
             "n_cells_trained": self.n_cells_trained,
             "n_clusters": int(network.centers.shape[0]),
             "versions": package_versions(),
+            "reference": None if self.reference is None else self.reference.to_payload(),
         }
         directory = Path(directory)
         with atomic_directory(directory) as tmp:
             torch.save(payload, tmp / MODEL_FILE)
-            readable = {k: v for k, v in payload.items() if k not in ("state_dict", "var_names")}
+            readable = {k: v for k, v in payload.items()
+                        if k not in ("state_dict", "var_names", "reference")}
             (tmp / "params.json").write_text(json.dumps(readable, indent=2, default=str))
             pd.Series(self.var_names, name="gene").to_csv(tmp / "genes.tsv", index=False, sep="\t")
         return directory
@@ -159,6 +178,8 @@ class ScDefer:
         model.var_names = list(payload["var_names"])
         model.preprocess_params = dict(payload["preprocess_params"])
         model.n_cells_trained = payload["n_cells_trained"]
+        if payload.get("reference") is not None:
+            model.reference = Reference.from_payload(payload["reference"])
         return model
 
     def uns_record(self) -> dict[str, Any]:
@@ -173,6 +194,7 @@ class ScDefer:
             r = self.result
             record |= {
                 "n_clusters": r.n_clusters,
+                "final_labels_from": r.final_source,
                 "pretrain_epochs_run": r.pretrain_epochs_run,
                 "epochs_run": r.epochs_run,
                 "train_seconds": round(r.seconds, 2),

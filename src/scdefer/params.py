@@ -18,8 +18,9 @@ Schedule = Literal["fast", "paper"]
 GraphLoss = Literal["pairs", "squared", "edges"]
 ZinbTarget = Literal["counts", "lognorm"]
 FusionWeights = Literal["dimension", "cell"]
-FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus"]
-FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus")
+FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "ensemble"]
+FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus",
+                                      "ensemble")
 MIN_GENES = 50  # fewer genes than this after filtering cannot define cell types
 
 
@@ -134,8 +135,11 @@ class TrainParams:
     final_assignment: FinalAssignment = option(
         "dec", "How the final labels are made: 'dec', the clustering head (the paper); "
         "'kmeans', 'spectral' (10-NN graph), 'leiden' (at K) or 'consensus' (of those three and "
-        "the head) on the learnt embedding. The cluster centres are then set to the clusters' "
-        "means and each cell takes the nearest, so a saved model labels new cells the same way.",
+        "the head) on the learnt embedding; 'ensemble', of the head and of K-means, spectral "
+        "and Leiden on the PCA, the pre-trained and the final embedding (and joint graphs of "
+        "the PCA with each), the partition agreeing most with all the others (largest summed "
+        "NMI). The cluster centres are then set to the clusters' means and each cell takes the "
+        "nearest, so a saved model labels new cells the same way.",
         choices=FINAL_ASSIGNMENTS)
     seed: int = option(0, "Random seed.", minimum=0, cli=False)
 

@@ -22,6 +22,7 @@ from .keys import (
     PCA,
     PREPROCESS_RECORD,
     SIZE_FACTORS,
+    TARGET_SUM,
 )
 from .params import MIN_GENES, InputKind, PreprocessParams
 
@@ -65,7 +66,7 @@ def check_matrix(matrix: sp.spmatrix | np.ndarray, kind: InputKind, source: str)
             )
 
 
-def _take_matrix(adata: ad.AnnData, layer: str | None) -> sp.csr_matrix:
+def take_matrix(adata: ad.AnnData, layer: str | None) -> sp.csr_matrix:
     if layer is None:
         matrix = adata.X
     elif layer in adata.layers:
@@ -96,13 +97,16 @@ def preprocess(
 
     params = params or PreprocessParams()
     _check_params(params)
-    matrix = _take_matrix(adata, params.layer)
+    matrix = take_matrix(adata, params.layer)
     source = f"layer {params.layer!r}" if params.layer else "X"
     check_matrix(matrix, params.input_kind, source)
 
     out = ad.AnnData(matrix, obs=adata.obs.copy(), var=adata.var.copy())
     make_names_unique(out)
     sc.pp.filter_cells(out, min_genes=params.min_genes)
+    # Library sizes over every gene, before gene filtering: a new cell's library is computed the
+    # same way when a saved model maps it (scdefer.reference), whatever genes the others express.
+    library = np.asarray(out.X.sum(axis=1)).ravel()
     sc.pp.filter_genes(out, min_cells=params.min_cells)
     if out.n_obs < MIN_CELLS:
         raise ScDeferInputError(
@@ -113,12 +117,12 @@ def preprocess(
             f"only {out.n_vars} genes left after filtering (at least {MIN_GENES} are needed)"
         )
 
-    library = np.asarray(out.X.sum(axis=1)).ravel()
-    out.obs[SIZE_FACTORS] = (library / np.median(library)).astype(np.float32)
+    target_sum = float(np.median(library))
+    out.obs[SIZE_FACTORS] = (library / target_sum).astype(np.float32)
     counts = out.X.copy() if params.input_kind == "counts" else None
     if params.input_kind != "lognorm":
-        sc.pp.normalize_total(out, target_sum=float(np.median(library)))
-        sc.pp.log1p(out)
+        out.X = log_normalise(out.X, target_sum, library)
+        out.uns["log1p"] = {"base": None}  # what scanpy's log1p records
     if counts is not None:
         out.layers[COUNTS] = counts
     out = _select_genes(out, params.n_top_genes, genes)
@@ -134,10 +138,29 @@ def preprocess(
         "params": {"n_neighbors": params.n_neighbors, "method": "exact-knn-symmetric",
                    "metric": "euclidean", "use_rep": PCA, "n_pcs": n_pcs},
     }
-    out.uns[KEY] = {PREPROCESS_RECORD: asdict(params) | {"layer": params.layer or ""},
+    record = asdict(params) | {"layer": params.layer or "",
+                               TARGET_SUM: target_sum if params.input_kind != "lognorm" else ""}
+    out.uns[KEY] = {PREPROCESS_RECORD: record,
                           "versions": package_versions()}
     logger.info("preprocessed: %d cells x %d genes, %d PCs, %d-NN graph with %d edges",
                 out.n_obs, out.n_vars, n_pcs, params.n_neighbors, connectivities.nnz)
+    return out
+
+
+def log_normalise(matrix: sp.spmatrix, target_sum: float,
+                  library: np.ndarray | None = None) -> sp.csr_matrix:
+    """``log1p`` of every cell scaled to ``target_sum`` counts (cells without counts stay 0).
+
+    ``library`` defaults to the row sums of ``matrix``; each cell is scaled on its own, so the
+    result for a cell never depends on the other cells.
+    """
+    matrix = sp.csr_matrix(matrix, dtype=np.float32)
+    if library is None:
+        library = np.asarray(matrix.sum(axis=1)).ravel()
+    library = np.asarray(library, dtype=np.float64)
+    scale = np.divide(target_sum, library, out=np.zeros_like(library), where=library > 0)
+    out = (sp.diags(scale.astype(np.float32)) @ matrix).tocsr()
+    out.data = np.log1p(out.data)
     return out
 
 

@@ -9,6 +9,9 @@ import scipy.sparse as sp
 
 from ._errors import ScDeferInputError
 
+#: Cells simulated at once (the dense block is block x genes).
+SIMULATION_BLOCK = 10_000
+
 
 def simulate(n_cells: int = 1000, n_genes: int = 2000, n_groups: int = 5, *, seed: int = 0,
              de_fraction: float = 0.1, de_log_fold: float = 1.2, dispersion: float = 2.0,
@@ -34,12 +37,18 @@ def simulate(n_cells: int = 1000, n_genes: int = 2000, n_groups: int = 5, *, see
     group = rng.integers(0, n_groups, size=n_cells)
     group[:n_groups] = np.arange(n_groups)  # every group present
     library = rng.lognormal(np.log(mean_library), 0.4, size=n_cells)
-    mu = profiles[group] * library[:, None]
-    gamma = rng.gamma(shape=dispersion, scale=mu / dispersion)
-    counts = rng.poisson(gamma).astype(np.float32)
-    zero = rng.random(counts.shape) < dropout * np.exp(-mu)
-    counts[zero] = 0.0
-    adata = ad.AnnData(sp.csr_matrix(counts))
+    # Counts in blocks of cells, each with its own stream: memory stays O(block x genes).
+    blocks = []
+    for number, start in enumerate(range(0, n_cells, SIMULATION_BLOCK)):
+        rows = slice(start, min(start + SIMULATION_BLOCK, n_cells))
+        block_rng = np.random.default_rng([seed, number])
+        mu = profiles[group[rows]] * library[rows, None]
+        counts = block_rng.poisson(block_rng.gamma(shape=dispersion, scale=mu / dispersion))
+        counts = counts.astype(np.float32)
+        counts[block_rng.random(counts.shape) < dropout * np.exp(-mu)] = 0.0
+        blocks.append(sp.csr_matrix(counts))
+    counts = sp.vstack(blocks, format="csr")
+    adata = ad.AnnData(counts)
     adata.obs_names = [f"cell{i}" for i in range(n_cells)]
     adata.var_names = [f"gene{j}" for j in range(n_genes)]
     adata.obs["group"] = pd.Categorical([f"group{g}" for g in group])

@@ -26,6 +26,15 @@ class NetworkOutput:
     pi_logits: torch.Tensor | None = None
 
 
+def global_attention(queries: torch.Tensor, keys: torch.Tensor,
+                     chunk: int = 4096) -> torch.Tensor:
+    """``softmax(Q Kᵀ) K`` (Eq. 5, scale 1), in row chunks: never more than ``chunk`` x keys."""
+    return torch.cat([
+        F.scaled_dot_product_attention(part[None], keys[None], keys[None], scale=1.0)[0]
+        for part in queries.split(chunk)
+    ])
+
+
 class ScDeferNetwork(nn.Module):
     """Layer-wise fused dense + TAGConv encoders, DFCN-style fusion and a ZINB decoder.
 
@@ -98,9 +107,14 @@ class ScDeferNetwork(nn.Module):
         self.centers = nn.Parameter(torch.zeros(n_clusters, latent))
 
     def encode(
-        self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None
+        self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
+        n_keys: int | None = None,
     ) -> NetworkOutput:
-        """Both encoders with layer-wise fusion, then the heterogeneous fusion (Eq. 1-6)."""
+        """Both encoders with layer-wise fusion, then the heterogeneous fusion (Eq. 1-6).
+
+        The global attention of every cell looks at the first ``n_keys`` cells (all by default):
+        a saved model passes its training cells first and new cells after them.
+        """
         h_dense = h_graph = x
         layers = zip(self.dense_layers, self.graph_layers, strict=True)
         for depth, (dense, graph) in enumerate(layers):
@@ -111,14 +125,12 @@ class ScDeferNetwork(nn.Module):
         z_graph = self.graph_out(fused, adj_t)
         a, b = self._fusion_weights(cell_index)
         z_local = propagate(adj_t, a * z_dense + b * z_graph)
-        z_global = F.scaled_dot_product_attention(
-            z_local[None], z_local[None], z_local[None], scale=1.0
-        )[0]
+        z_global = global_attention(z_local, z_local if n_keys is None else z_local[:n_keys])
         z = self.beta * z_global + z_local
         return NetworkOutput(z_dense=z_dense, z_graph=z_graph, z=z)
 
     def forward(
-        self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None
+        self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
     ) -> NetworkOutput:
         """Encode and decode the ZINB parameters (Eq. 7, 10-12)."""
         out = self.encode(x, adj_t, cell_index)
@@ -139,7 +151,10 @@ class ScDeferNetwork(nn.Module):
             return self.weight_a, self.weight_b
         if cell_index is None:  # unseen cells: the average of the learnt per-cell weights
             return self.weight_a.mean(dim=0), self.weight_b.mean(dim=0)
-        return self.weight_a[cell_index], self.weight_b[cell_index]
+        seen = (cell_index >= 0)[:, None]  # index -1 marks an unseen cell
+        index = cell_index.clamp(min=0)
+        return (torch.where(seen, self.weight_a[index], self.weight_a.mean(dim=0)),
+                torch.where(seen, self.weight_b[index], self.weight_b.mean(dim=0)))
 
     @torch.no_grad()
     def init_centers(self, centers: torch.Tensor) -> None:

@@ -3,8 +3,8 @@
 from ..params import TrainParams
 from ._batching import Batch, ClusterBatcher
 from ._data import CellData
-from ._inference import Embedding, assign, build_network, embed
+from ._inference import Embedding, assign, build_network, embed, embed_attached
 from ._trainer import Trainer, TrainResult
 
 __all__ = ["Batch", "CellData", "ClusterBatcher", "Embedding", "TrainParams", "TrainResult", "Trainer",
-           "assign", "build_network", "embed"]
+           "assign", "build_network", "embed", "embed_attached"]

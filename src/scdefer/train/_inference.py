@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
+import scipy.sparse as sp
 import torch
 
 from ..graph import normalized_adjacency, to_torch_sparse
 from ..module import ScDeferNetwork, soft_assignment
 from ..params import TrainParams
 from ._data import CellData
+
+if TYPE_CHECKING:
+    from ..reference import Reference
 
 
 @dataclass
@@ -52,3 +58,23 @@ def embed(network: ScDeferNetwork, data: CellData, device: torch.device,
 def assign(network: ScDeferNetwork, z: torch.Tensor) -> torch.Tensor:
     """Soft assignments of ``z`` to the network's cluster centres (no gradient)."""
     return soft_assignment(z, network.centers)
+
+
+@torch.no_grad()
+def embed_attached(network: ScDeferNetwork, reference: Reference, features: sp.csr_matrix,
+                   coords: np.ndarray, device: torch.device) -> np.ndarray:
+    """Latents of new cells attached to the training graph, chunk by chunk (see :mod:`reference`).
+
+    Each pass runs the training cells plus one chunk of new cells; the training rows never see the
+    new ones, so a new cell's latent is the same whatever else is in its chunk or the call.
+    """
+    network.eval()
+    out = np.empty((features.shape[0], network.centers.shape[1]), dtype=np.float32)
+    for rows, links in reference.links(coords):
+        adj_t = to_torch_sparse(reference.attached_adjacency(links), device)
+        x = torch.from_numpy(sp.vstack([reference.features, features[rows]]).toarray()).to(device)
+        unseen = torch.full((x.shape[0] - reference.n_cells,), -1)  # -1: not a training cell
+        index = torch.cat([torch.arange(reference.n_cells), unseen]).to(device)
+        z = network.encode(x, adj_t, index, n_keys=reference.n_cells).z
+        out[rows] = z[reference.n_cells:].cpu().numpy()
+    return out

@@ -32,6 +32,7 @@ class TrainResult:
     proba: np.ndarray
     labels: np.ndarray
     n_clusters: int
+    final_source: str = "dec"  # the partition the final labels come from
     history: list[dict[str, float]] = field(default_factory=list)
     pretrain_epochs_run: int = 0
     epochs_run: int = 0
@@ -64,6 +65,7 @@ class Trainer:
         self.progress = progress
         self.on_phase_end = on_phase_end
         self.history: list[dict[str, float]] = []
+        self._views: dict[str, np.ndarray] = {}
         self.weights = LossWeights(graph=params.weight_graph, zinb=params.weight_zinb,
                                    kl=params.weight_kl, bce=params.weight_bce,
                                    graph_loss=params.graph_loss)
@@ -80,6 +82,7 @@ class Trainer:
 
         pre_epochs = self._pretrain(network, batcher)
         emb = embed(network, data, self.device)
+        self._views = {"pca": data.coords, "pretrain": emb.z.cpu().numpy()}
         if self.on_phase_end is not None:
             self.on_phase_end("pretrain", emb)
         n_clusters = p.n_clusters
@@ -103,27 +106,31 @@ class Trainer:
         emb = embed(network, data, self.device)
         if self.on_phase_end is not None:
             self.on_phase_end("cluster", emb)
-        q = self._final_assignment(network, emb, n_clusters)
+        q, source = self._final_assignment(network, emb, n_clusters)
         result = TrainResult(
             latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
+            final_source=source,
             history=self.history, pretrain_epochs_run=pre_epochs, epochs_run=epochs,
             seconds=time.perf_counter() - start,
         )
         return network, result
 
     def _final_assignment(self, network: ScDeferNetwork, emb: Embedding,
-                          n_clusters: int) -> np.ndarray:
-        """Soft assignments after the final labelling; centres move to the final clusters' means."""
+                          n_clusters: int) -> tuple[np.ndarray, str]:
+        """Soft assignments after the final labelling, and where the labels come from.
+
+        Unless the head labels, the centres move to the final clusters' means.
+        """
         q = assign(network, emb.z)
         method = self.params.final_assignment
-        if method != "dec":
-            z = emb.z.cpu().numpy()
-            labels = final_labels(method, z, q.argmax(dim=1).cpu().numpy(), n_clusters,
-                                  self.params.seed)
-            network.init_centers(torch.from_numpy(cluster_means(z, labels)))
-            q = assign(network, emb.z)
-            logger.info("final labels: %s on the embedding, %d clusters", method, labels.max() + 1)
-        return q.cpu().numpy()
+        if method == "dec":
+            return q.cpu().numpy(), method
+        z = emb.z.cpu().numpy()
+        labels, source = final_labels(method, z, q.argmax(dim=1).cpu().numpy(), n_clusters,
+                                      self.params.seed, views=self._views)
+        network.init_centers(torch.from_numpy(cluster_means(z, labels)))
+        logger.info("final labels: %s (%s), %d clusters", method, source, labels.max() + 1)
+        return assign(network, emb.z).cpu().numpy(), source
 
     # -- phases -------------------------------------------------------------------------------
     def _pretrain(self, network: ScDeferNetwork, batcher: ClusterBatcher) -> int:

@@ -1,0 +1,277 @@
+"""The training cells as a fixed reference: how a saved model places new cells among them.
+
+A new cell is normalised to the training library-size target, projected on the training PCA, and
+attached to its nearest training cells in that PCA. The encoder then runs on the training graph
+with the new cells hanging off it (they receive messages from training cells, never send any), and
+its global attention looks only at training cells. Nothing about a new cell therefore depends on
+the other new cells submitted with it: not its features, not its neighbours, not its embedding.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import anndata as ad
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.neighbors import NearestNeighbors
+
+from ._errors import ScDeferInputError
+from .graph import normalized_adjacency
+from .keys import CONNECTIVITIES, KEY, PCA, PCA_LOADINGS, PREPROCESS_RECORD, TARGET_SUM
+from .preprocessing import check_matrix, is_preprocessed, log_normalise, take_matrix
+
+logger = logging.getLogger("scdefer")
+
+#: A query must share at least this fraction of the model's genes (the rest are filled with 0).
+MIN_GENE_OVERLAP = 0.5
+#: PCA distance under which a new cell is the training cell itself (float error of the projection).
+SAME_CELL_DISTANCE = 1e-3
+#: New cells embedded per pass (with every training cell): bounds the memory of ``predict``.
+QUERY_CHUNK = 4096
+
+
+@dataclass
+class QueryCells:
+    """New cells in the model's feature space."""
+
+    features: sp.csr_matrix  # log-normalised expression of the model's genes, in its order
+    coords: np.ndarray  # projection on the training PCA
+    no_counts: np.ndarray  # True where a cell has no counts among the model's genes
+    n_missing_genes: int
+
+
+@dataclass
+class Reference:
+    """What fixes a trained model's feature space and graph (saved with the model).
+
+    ``target_sum`` is the library size every cell is scaled to before ``log1p`` (None for
+    log-normalised input); ``pca_mean`` and ``pca_loadings`` (genes x PCs) reproduce the
+    training PCA; ``features``, ``coords`` and ``adjacency`` are the training cells' log-normalised
+    genes, PCA coordinates and 0/1 KNN graph.
+    """
+
+    genes: list[str]
+    input_kind: str
+    target_sum: float | None
+    n_neighbors: int
+    pca_mean: np.ndarray
+    pca_loadings: np.ndarray
+    features: sp.csr_matrix
+    coords: np.ndarray
+    adjacency: sp.csr_matrix
+
+    @property
+    def n_cells(self) -> int:
+        """Number of training cells."""
+        return self.features.shape[0]
+
+    @classmethod
+    def from_prepared(cls, adata: ad.AnnData) -> Reference:
+        """The reference of a dataset written by :func:`scdefer.preprocess`."""
+        record = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
+        if PCA_LOADINGS not in adata.varm:
+            raise ScDeferInputError(
+                f"input has no varm['{PCA_LOADINGS}'] (PCA loadings): preprocess it again with "
+                "this version of scdefer"
+            )
+        features = sp.csr_matrix(adata.X, dtype=np.float32)
+        target = record.get(TARGET_SUM)
+        if target is None and record.get("input_kind", "counts") != "lognorm":
+            raise ScDeferInputError(
+                "input lacks the library-size target of its normalisation (preprocessed by "
+                "scdefer < 0.2): preprocess it again"
+            )
+        reference = cls(
+            genes=list(map(str, adata.var_names)),
+            input_kind=str(record.get("input_kind", "counts")),
+            target_sum=float(target) if target not in (None, "") else None,
+            n_neighbors=int(record.get("n_neighbors", 10)),
+            pca_mean=np.asarray(features.mean(axis=0), dtype=np.float32).ravel(),
+            pca_loadings=np.asarray(adata.varm[PCA_LOADINGS], dtype=np.float32),
+            features=features,
+            coords=np.asarray(adata.obsm[PCA], dtype=np.float32),
+            adjacency=sp.csr_matrix(adata.obsp[CONNECTIVITIES], dtype=np.float32),
+        )
+        # New cells are projected by this code: so are the training cells they are compared with.
+        reference.coords = reference.project(features)
+        return reference
+
+    def project(self, features: sp.csr_matrix) -> np.ndarray:
+        """Coordinates of log-normalised cells on the training PCA (row by row)."""
+        centred = np.asarray(features @ self.pca_loadings) - self.pca_mean @ self.pca_loadings
+        return centred.astype(np.float32)
+
+    # -- persistence (plain tensors, so that torch.load(weights_only=True) can read it) ----------
+    def to_payload(self) -> dict:
+        """Tensors and plain values for ``torch.save``."""
+        return {
+            "genes": self.genes,
+            "input_kind": self.input_kind,
+            "target_sum": self.target_sum,
+            "n_neighbors": self.n_neighbors,
+            "pca_mean": torch.from_numpy(np.ascontiguousarray(self.pca_mean)),
+            "pca_loadings": torch.from_numpy(np.ascontiguousarray(self.pca_loadings)),
+            "coords": torch.from_numpy(np.ascontiguousarray(self.coords)),
+            "features": _csr_payload(self.features),
+            "adjacency": _csr_payload(self.adjacency),
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> Reference:
+        """Inverse of :meth:`to_payload`."""
+        return cls(
+            genes=list(payload["genes"]),
+            input_kind=payload["input_kind"],
+            target_sum=payload["target_sum"],
+            n_neighbors=int(payload["n_neighbors"]),
+            pca_mean=payload["pca_mean"].numpy(),
+            pca_loadings=payload["pca_loadings"].numpy(),
+            coords=payload["coords"].numpy(),
+            features=_csr_from_payload(payload["features"]),
+            adjacency=_csr_from_payload(payload["adjacency"]),
+        )
+
+    # -- new cells --------------------------------------------------------------------------------
+    def query_cells(self, adata: ad.AnnData, layer: str | None = None) -> QueryCells:
+        """Put raw (or scdefer-preprocessed) cells into the model's feature space, cell by cell."""
+        source = f"layer {layer!r}" if layer else "X"
+        matrix = take_matrix(adata, layer)
+        var_names = adata.var_names.astype(str)
+        if is_preprocessed(adata) and layer is None:
+            features = self._rescale_prepared(matrix, adata)
+        else:
+            check_matrix(matrix, self.input_kind, source)  # type: ignore[arg-type]
+            features = self._normalise(matrix)
+        present = _gene_positions(var_names, self.genes)
+        n_missing = int(np.sum(present < 0))
+        if n_missing > (1.0 - MIN_GENE_OVERLAP) * len(self.genes):
+            example = ", ".join(g for g, i in zip(self.genes, present, strict=True) if i < 0)[:80]
+            raise ScDeferInputError(
+                f"{n_missing} of the model's {len(self.genes)} genes are absent from the input "
+                f"(e.g. {example}); at least {MIN_GENE_OVERLAP:.0%} must be present: use the same "
+                "gene ids (symbols vs Ensembl) as the training data"
+            )
+        if n_missing:
+            logger.warning("%d of %d model genes are absent from the input; filled with 0",
+                           n_missing, len(self.genes))
+        features = _take_columns(features, present)
+        no_counts = np.asarray(features.getnnz(axis=1) == 0)
+        if no_counts.any():
+            logger.warning("%d cell(s) have no counts among the model's genes: kept and flagged",
+                           int(no_counts.sum()))
+        return QueryCells(features, self.project(features), no_counts, n_missing)
+
+    def _normalise(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """Each cell scaled to the training target, then ``log1p`` (as in preprocessing)."""
+        if self.input_kind == "lognorm" or self.target_sum is None:
+            return matrix
+        return log_normalise(matrix, self.target_sum)
+
+    def _rescale_prepared(self, matrix: sp.csr_matrix, adata: ad.AnnData) -> sp.csr_matrix:
+        """An scdefer-preprocessed X brought from its own library-size target to the model's."""
+        record = adata.uns[KEY][PREPROCESS_RECORD]
+        target = record.get(TARGET_SUM)
+        if self.target_sum is None or target in (None, "") or float(target) == self.target_sum:
+            return matrix
+        out = matrix.copy()
+        out.data = np.log1p(np.expm1(out.data) * (self.target_sum / float(target)))
+        return out
+
+    def links(self, coords: np.ndarray) -> Iterator[tuple[slice, sp.csr_matrix]]:
+        """The training cells each new cell is linked to, chunk by chunk (0/1, new x training).
+
+        The rule that built the training graph, applied to a new cell without changing the
+        training cells: its ``n_neighbors`` nearest training cells, and every training cell that
+        would count it among its own ``n_neighbors`` nearest (closer than that cell's
+        ``n_neighbors``-th neighbour; checked against every training cell, in blocks of 128 MB).
+        A training cell submitted again (distance 0) gets exactly its training-graph links.
+        """
+        k = min(self.n_neighbors, self.n_cells - 1)
+        search = NearestNeighbors(n_neighbors=k + 1).fit(self.coords)
+        radius = self.kth_distance() * (1 + 1e-5) + 1e-6  # float error of the two computations
+        for start in range(0, coords.shape[0], QUERY_CHUNK):
+            rows = slice(start, min(start + QUERY_CHUNK, coords.shape[0]))
+            distance, found = search.kneighbors(coords[rows])
+            itself = distance[:, 0] <= SAME_CELL_DISTANCE
+            nearest = np.where(itself[:, None], found[:, 1:], found[:, :k])
+            m = nearest.shape[0]
+            linked = sp.csr_matrix((np.ones(nearest.size, dtype=np.float32),
+                                    (np.repeat(np.arange(m), k), nearest.ravel())),
+                                   shape=(m, self.n_cells))
+            linked = linked.maximum(self._reverse_links(coords[rows], radius))
+            linked = linked - linked.multiply(self._self_links(found[:, 0], itself))
+            linked.eliminate_zeros()
+            yield rows, linked.tocsr()
+
+    def _reverse_links(self, coords: np.ndarray, radius: np.ndarray) -> sp.csr_matrix:
+        """1 where a new cell is closer to a training cell than that cell's k-th neighbour."""
+        from sklearn.metrics import pairwise_distances_chunked
+
+        blocks = [sp.csr_matrix(block <= radius[None, :], dtype=np.float32)
+                  for block in pairwise_distances_chunked(coords, self.coords,
+                                                          working_memory=128)]
+        return sp.vstack(blocks).tocsr()
+
+    def _self_links(self, first: np.ndarray, itself: np.ndarray) -> sp.csr_matrix:
+        """1 at (new cell, training cell) where the new cell is that training cell."""
+        rows = np.flatnonzero(itself)
+        return sp.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, first[rows])),
+                             shape=(itself.size, self.n_cells))
+
+    def kth_distance(self) -> np.ndarray:
+        """Each training cell's distance to its ``n_neighbors``-th nearest other training cell."""
+        k = min(self.n_neighbors, self.n_cells - 1)
+        distance, _ = NearestNeighbors(n_neighbors=k + 1).fit(self.coords).kneighbors(self.coords)
+        return distance[:, -1]
+
+    def attached_adjacency(self, links: sp.csr_matrix) -> sp.csr_matrix:
+        """Normalised adjacency of the training graph with new cells attached as receivers.
+
+        The training block is exactly the training ``D^-1/2 (A + I) D^-1/2``; a new cell's row
+        holds its self loop and its links, normalised with its own degree and each linked cell's
+        training degree; no training row sees a new cell.
+        """
+        train = normalized_adjacency(self.adjacency)
+        train_degree = np.asarray(self.adjacency.sum(axis=1)).ravel() + 1.0
+        own = np.asarray(links.sum(axis=1)).ravel() + 1.0
+        query = sp.diags(1.0 / np.sqrt(own)) @ links @ sp.diags(1.0 / np.sqrt(train_degree))
+        self_loops = sp.diags(1.0 / own)
+        return sp.bmat([[train, None], [query, self_loops]], format="csr", dtype=np.float32)
+
+
+def _gene_positions(var_names: np.ndarray, genes: list[str]) -> np.ndarray:
+    """Column of each model gene in the input (-1 where absent); duplicates take the first."""
+    first = {}
+    for i, name in enumerate(var_names):
+        first.setdefault(name, i)
+    return np.array([first.get(g, -1) for g in genes], dtype=np.int64)
+
+
+def _take_columns(matrix: sp.csr_matrix, positions: np.ndarray) -> sp.csr_matrix:
+    """Columns ``positions`` of ``matrix`` in that order; -1 gives a column of zeros."""
+    present = positions >= 0
+    selector = sp.csr_matrix(
+        (np.ones(int(present.sum()), dtype=np.float32),
+         (positions[present], np.flatnonzero(present))),
+        shape=(matrix.shape[1], len(positions)),
+    )
+    out = (matrix @ selector).tocsr()
+    out.eliminate_zeros()
+    return out.astype(np.float32)
+
+
+def _csr_payload(matrix: sp.csr_matrix) -> dict[str, torch.Tensor]:
+    m = sp.csr_matrix(matrix, dtype=np.float32)
+    return {"indptr": torch.from_numpy(m.indptr.astype(np.int64)),
+            "indices": torch.from_numpy(m.indices.astype(np.int32)),
+            "data": torch.from_numpy(m.data), "shape": torch.tensor(m.shape)}
+
+
+def _csr_from_payload(payload: dict[str, torch.Tensor]) -> sp.csr_matrix:
+    shape = tuple(int(s) for s in payload["shape"])
+    return sp.csr_matrix((payload["data"].numpy(), payload["indices"].numpy(),
+                          payload["indptr"].numpy()), shape=shape)
