@@ -30,6 +30,9 @@ import torch
 import scdefer
 from scdefer.evaluation import clustering_metrics
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lodo import markdown
+
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = ("Baron_mouse1", "Zeisel_gpsFISH550", "Mouse_bladder_top2000", "10X_PBMC_top2000",
             "Pancreas_BastidasPonce_2000G", "Young_top2000", "PBMC_10k_CITE_1000G",
@@ -110,14 +113,30 @@ def scale_run(n_query: int, seed: int) -> None:
     frame.to_csv(sys.stdout, sep="\t", index=False)
 
 
+def summarize(path: Path) -> None:
+    """Markdown of a ``--out`` table: every row, and the means over datasets."""
+    frame = pd.read_csv(path, sep="\t")
+    columns = ["dataset", "seed", "cells_train", "cells_query", "k", "predict_ari", "direct_ari",
+               "predict_nmi", "direct_nmi", "agree_tenths", "agree_doubled", "train_s",
+               "predict_s"]
+    print(markdown(frame[columns], index=False))
+    means = frame[["predict_ari", "direct_ari", "predict_nmi", "direct_nmi", "agree_tenths",
+                   "agree_doubled"]].mean().round(4)
+    print("\nMeans over rows: " + ", ".join(f"{k} {v}" for k, v in means.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--summarize", type=Path, help="print a markdown summary of this TSV")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--scale", type=int, default=0, help="predict this many simulated cells")
     parser.add_argument("--out", type=Path, help="append rows to this TSV (default: stdout)")
     args = parser.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
     torch.set_num_threads(args.threads)
     if args.scale:
         scale_run(args.scale, args.seeds[0])

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Score every candidate final assignment on the representations saved by ``bench/diagnose.py``.
 
-For each saved run: the DEC head's labels, and K-means, spectral clustering of the 10-NN graph and
+For each saved run: the DEC head's labels, the ``ensemble`` final assignment, and K-means,
+spectral clustering of the 10-NN graph and
 Leiden at K (resolution bisected, 15-NN graph) on each representation: the PCA, and Z, Z_D, Z_G
 after pre-training (``pretrain_*``) and after the clustering phase (``cluster_*``). Also the mean
 recall of the small classes (under 5% of the cells) after one-to-one matching, where the loss of
@@ -28,8 +29,10 @@ from diagnose import REPS
 from scdefer.assignment import (
     cluster_means,
     consensus_labels,
+    ensemble_partitions,
     kmeans_labels,
     leiden_labels,
+    most_central,
     spectral_labels,
 )
 
@@ -50,6 +53,8 @@ def small_class_recall(truth: np.ndarray, labels: np.ndarray, fraction: float = 
 
 
 READOUTS = {"kmeans": kmeans_labels, "spectral": spectral_labels, "leiden_at_k": leiden_labels}
+ENSEMBLE_NAME = {"kmeans": "kmeans", "spectral": "spectral", "leiden_at_k": "leiden"}
+ENSEMBLE_VIEW = {"pca": "pca", "pretrain_z": "pretrain", "cluster_z": "z"}
 
 
 def score_file(path: Path) -> list[dict]:
@@ -71,12 +76,21 @@ def score_file(path: Path) -> list[dict]:
 
     dec = saved["proba"].argmax(axis=1)
     add("dec", "cluster_z", dec)
+    # The candidates of --final-assignment ensemble, computed once and reused as readouts.
+    views = {"pca": saved["pca"], "pretrain": saved["pretrain_z"], "z": saved["cluster_z"]}
+    candidates = ensemble_partitions(views, dec, k, seed)
+    central = most_central(candidates)
+    ensemble = np.unique(candidates[central], return_inverse=True)[1]
+    add("ensemble", "cluster_z", ensemble)
+    rows[-1]["picked"] = central
     parts: dict[str, np.ndarray] = {}
     for rep in REPRESENTATIONS:
         if rep not in saved:
             continue
         for name, fn in READOUTS.items():
-            parts[f"{name}:{rep}"] = fn(saved[rep], k, seed)
+            view = ENSEMBLE_VIEW.get(rep)
+            key = f"{ENSEMBLE_NAME[name]}:{view}"
+            parts[f"{name}:{rep}"] = candidates[key] if key in candidates else fn(saved[rep], k, seed)
             add(name, rep, parts[f"{name}:{rep}"])
     groups = {
         "pca": [v for key, v in parts.items() if key.endswith(":pca")],
@@ -89,10 +103,11 @@ def score_file(path: Path) -> list[dict]:
     for rep, members in groups.items():
         parts[f"consensus:{rep}"] = consensus_labels(members, k, seed)
         add("consensus", rep, parts[f"consensus:{rep}"])
+    parts["ensemble:cluster_z"] = ensemble  # after the consensus groups: not one of their members
     # What a saved model can reproduce on new cells: the nearest of the final clusters' means.
     for key, labels in list(parts.items()):
         name, rep = key.split(":")
-        if rep in ("cluster_z", "pretrain_z"):
+        if rep in ("cluster_z", "pretrain_z"):  # ensemble+means is what --final-assignment outputs
             z = saved[rep] if rep in saved else None
             codes = np.unique(labels, return_inverse=True)[1]
             centres = cluster_means(z, codes)

@@ -25,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstring paragraphs are re-wrapped, not cut at source lines
 )
 logger = logging.getLogger("scdefer")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -298,7 +299,7 @@ def predict(
     Every cell is normalised to the training library-size target, projected on the training PCA
     and attached to its nearest training cells; model genes absent from the input are filled with
     zeros (a warning; an error below half of them). Writes what `train` writes (the model's
-    clusters as categories) plus obs['<key>_confidence'] and obs['<key>_no_counts'].
+    clusters as categories) plus obs['KEY_confidence'] and obs['KEY_no_counts'].
     """
     _setup(quiet, threads)
     from .api import predict as run_predict
