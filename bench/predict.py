@@ -48,9 +48,9 @@ def _labels(adata: ad.AnnData, model: scdefer.ScDefer) -> np.ndarray:
     return scdefer.predict(adata, model).obs["scdefer"].to_numpy().astype(str)
 
 
-def split_run(name: str, seed: int) -> dict:
+def split_run(data: Path, name: str, seed: int) -> dict:
     """Train on one half, predict the other; train on the other half directly."""
-    adata = ad.read_h5ad(DATA / f"{name}.h5ad")
+    adata = ad.read_h5ad(data / f"{name}.h5ad")
     truth_all = adata.obs["cell_type"].astype(str).to_numpy()
     k = len(np.unique(truth_all))
     rng = np.random.default_rng(seed)
@@ -128,6 +128,7 @@ def summarize(path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--summarize", type=Path, help="print a markdown summary of this TSV")
+    parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -143,7 +144,7 @@ def main() -> None:
         return
     for name in args.datasets:
         for seed in args.seeds:
-            row = pd.DataFrame([split_run(name, seed)])
+            row = pd.DataFrame([split_run(args.data, name, seed)])
             print(row.to_string(index=False, header=False), file=sys.stderr, flush=True)
             if args.out:
                 row.to_csv(args.out, sep="\t", index=False, mode="a",

@@ -119,10 +119,13 @@ def score_file(path: Path) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tags", nargs="+", default=["default"])
+    parser.add_argument("--seeds", nargs="*", type=int, help="only these seeds (default: all)")
     args = parser.parse_args()
     rows = []
     for tag in args.tags:
         for path in sorted((REPS / tag).glob("*.npz")):
+            if args.seeds and int(path.stem.rsplit("_s", 1)[1]) not in args.seeds:
+                continue
             rows.extend(score_file(path))
     pd.DataFrame(rows).to_csv(sys.stdout, sep="\t", index=False)
 
