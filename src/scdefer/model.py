@@ -120,7 +120,7 @@ class ScDefer:
         network = self._require_fitted()
         if self.reference is None:
             raise ScDeferInputError(
-                "this model was saved without its training reference (scdefer < 0.2); "
+                "this model was saved without its training reference (an older scdefer); "
                 "train it again to predict new cells"
             )
         if layer is None and not is_preprocessed(adata):

@@ -21,7 +21,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from ._errors import ScDeferInputError
 from .graph import normalized_adjacency
-from .keys import CONNECTIVITIES, KEY, PCA, PCA_LOADINGS, PREPROCESS_RECORD, TARGET_SUM
+from .keys import CONNECTIVITIES, KEY, PCA_LOADINGS, PREPROCESS_RECORD, TARGET_SUM
 from .preprocessing import check_matrix, is_preprocessed, log_normalise, take_matrix
 
 logger = logging.getLogger("scdefer")
@@ -75,35 +75,34 @@ class Reference:
         record = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         if PCA_LOADINGS not in adata.varm:
             raise ScDeferInputError(
-                f"input has no varm['{PCA_LOADINGS}'] (PCA loadings): preprocess it again with "
-                "this version of scdefer"
+                f"input has no varm['{PCA_LOADINGS}'] (PCA loadings): preprocess it again"
             )
         features = sp.csr_matrix(adata.X, dtype=np.float32)
         target = record.get(TARGET_SUM)
         if target is None and record.get("input_kind", "counts") != "lognorm":
             raise ScDeferInputError(
-                "input lacks the library-size target of its normalisation (preprocessed by "
-                "scdefer < 0.2): preprocess it again"
+                "input lacks the library-size target of its normalisation (preprocessed by an "
+                "older scdefer): preprocess it again"
             )
-        reference = cls(
+        mean = np.asarray(features.mean(axis=0), dtype=np.float32).ravel()
+        loadings = np.asarray(adata.varm[PCA_LOADINGS], dtype=np.float32)
+        return cls(
             genes=list(map(str, adata.var_names)),
             input_kind=str(record.get("input_kind", "counts")),
             target_sum=float(target) if target not in (None, "") else None,
             n_neighbors=int(record.get("n_neighbors", 10)),
-            pca_mean=np.asarray(features.mean(axis=0), dtype=np.float32).ravel(),
-            pca_loadings=np.asarray(adata.varm[PCA_LOADINGS], dtype=np.float32),
+            pca_mean=mean,
+            pca_loadings=loadings,
             features=features,
-            coords=np.asarray(adata.obsm[PCA], dtype=np.float32),
+            # The training cells projected by the code that projects new cells (equal to X_pca
+            # up to float error), so that a training cell submitted again is at distance 0.
+            coords=_project(features, mean, loadings),
             adjacency=sp.csr_matrix(adata.obsp[CONNECTIVITIES], dtype=np.float32),
         )
-        # New cells are projected by this code: so are the training cells they are compared with.
-        reference.coords = reference.project(features)
-        return reference
 
     def project(self, features: sp.csr_matrix) -> np.ndarray:
         """Coordinates of log-normalised cells on the training PCA (row by row)."""
-        centred = np.asarray(features @ self.pca_loadings) - self.pca_mean @ self.pca_loadings
-        return centred.astype(np.float32)
+        return _project(features, self.pca_mean, self.pca_loadings)
 
     # -- persistence (plain tensors, so that torch.load(weights_only=True) can read it) ----------
     def to_payload(self) -> dict:
@@ -241,6 +240,11 @@ class Reference:
         query = sp.diags(1.0 / np.sqrt(own)) @ links @ sp.diags(1.0 / np.sqrt(train_degree))
         self_loops = sp.diags(1.0 / own)
         return sp.bmat([[train, None], [query, self_loops]], format="csr", dtype=np.float32)
+
+
+def _project(features: sp.csr_matrix, mean: np.ndarray, loadings: np.ndarray) -> np.ndarray:
+    """``(features - mean) @ loadings`` without densifying ``features``."""
+    return (np.asarray(features @ loadings) - mean @ loadings).astype(np.float32)
 
 
 def _gene_positions(var_names: np.ndarray, genes: list[str]) -> np.ndarray:
