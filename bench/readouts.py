@@ -107,6 +107,9 @@ def score_file(path: Path) -> list[dict]:
     # What a saved model can reproduce on new cells: the nearest of the final clusters' means.
     for key, labels in list(parts.items()):
         name, rep = key.split(":")
+        if key == "ensemble:cluster_z" and central == "dec":  # the head keeps its own centres
+            add("ensemble+means", rep, dec)
+            continue
         if rep in ("cluster_z", "pretrain_z"):  # ensemble+means is what --final-assignment outputs
             z = saved[rep] if rep in saved else None
             codes = np.unique(labels, return_inverse=True)[1]

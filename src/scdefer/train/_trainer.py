@@ -128,6 +128,8 @@ class Trainer:
         z = emb.z.cpu().numpy()
         labels, source = final_labels(method, z, q.argmax(dim=1).cpu().numpy(), n_clusters,
                                       self.params.seed, views=self._views)
+        if source == "dec":  # the ensemble chose the head's own labels: keep its centres
+            return q.cpu().numpy(), source
         network.init_centers(torch.from_numpy(cluster_means(z, labels)))
         logger.info("final labels: %s (%s), %d clusters", method, source, labels.max() + 1)
         return assign(network, emb.z).cpu().numpy(), source
