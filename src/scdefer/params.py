@@ -51,14 +51,18 @@ class PreprocessParams:
 # pair-sampled graph loss 0.1: that BCE is not on the scale of the paper's squared error, and at 0.3
 # it dominates and splits cell types into tight graph communities (bench/results/ablation.md).
 # "paper" is the paper as written: Eq. 9's squared error (on edges and as many sampled non-edges),
-# gamma = 0.3 / 0.1 / 0.5 / 0.1, 250 + 250 full-batch epochs at lr 5e-5 / 1e-7.
+# gamma = 0.3 / 0.1 / 0.5 / 0.1, 250 + 250 full-batch epochs at lr 5e-5 / 1e-7, labels from the
+# DEC head. "fast" takes the ensemble's most central partition (chosen leave-one-dataset-out over
+# the eight shared count sets, 3 seeds: bench/results/lodo.md).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "fast": {"pretrain_epochs": 40, "epochs": 40, "batch_size": 512, "pretrain_lr": 1e-3,
              "lr": 1e-4, "target_update": 1, "pretrain_tol": 0.0, "tol": 0.001,
-             "input_noise": 1.0, "weight_graph": 0.1, "graph_loss": "pairs"},
+             "input_noise": 1.0, "weight_graph": 0.1, "graph_loss": "pairs",
+             "final_assignment": "ensemble"},
     "paper": {"pretrain_epochs": 250, "epochs": 250, "batch_size": 0, "pretrain_lr": 5e-5,
               "lr": 1e-7, "target_update": 0, "pretrain_tol": 0.0, "tol": 0.0,
-              "input_noise": 0.0, "weight_graph": 0.3, "graph_loss": "squared"},
+              "input_noise": 0.0, "weight_graph": 0.3, "graph_loss": "squared",
+              "final_assignment": "dec"},
 }
 
 
@@ -132,8 +136,8 @@ class TrainParams:
     tol: float | None = option(
         None, "Stop clustering when fewer than this fraction of the labels change; 0 = never.",
         minimum=0, maximum=1)
-    final_assignment: FinalAssignment = option(
-        "dec", "How the final labels are made: 'dec', the clustering head (the paper); "
+    final_assignment: FinalAssignment | None = option(
+        None, "How the final labels are made: 'dec', the clustering head (the paper); "
         "'kmeans', 'spectral' (10-NN graph), 'leiden' (at K) or 'consensus' (of those three and "
         "the head) on the learnt embedding; 'ensemble', of the head and of K-means, spectral "
         "and Leiden on the PCA, the pre-trained and the final embedding (and joint graphs of "
