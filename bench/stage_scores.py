@@ -3,7 +3,7 @@
 Prints, for one dataset and one set of training options: K-means (true K) on the PCA, K-means on
 the three latents (Z, Z_D, Z_G) after pre-training, the DEC labels every 10 clustering epochs, and
 the final labels. This is how the fast schedule's pre-training length and graph-loss weight were
-chosen (bench/results/ablation.md).
+chosen (its table was never committed; see the README, "where we differ").
 
     python bench/stage_scores.py Young_top2000 '{"pretrain_epochs": 40, "weight_graph": 0.1}'
 

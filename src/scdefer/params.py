@@ -49,7 +49,8 @@ class PreprocessParams:
 # "fast" pre-trains a fixed number of epochs (the reconstruction loss keeps creeping down long after
 # the embedding stops getting better for clustering, so it is a poor stopping signal) and weighs the
 # pair-sampled graph loss 0.1: that BCE is not on the scale of the paper's squared error, and at 0.3
-# it dominates and splits cell types into tight graph communities (bench/results/ablation.md).
+# it dominates and splits cell types into tight graph communities (measured with bench/stage_scores.py
+# in an earlier session; that table was never committed, see the README).
 # "paper" is the paper as written: Eq. 9's squared error (on edges and as many sampled non-edges),
 # gamma = 0.3 / 0.1 / 0.5 / 0.1, 250 + 250 full-batch epochs at lr 5e-5 / 1e-7, labels from the
 # DEC head. "fast" takes the ensemble's most central partition (chosen leave-one-dataset-out over
