@@ -7,6 +7,7 @@ sparse KNN graph of the embedding, so none of them builds a cells x cells matrix
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Sequence
 
 import igraph as ig
@@ -24,9 +25,15 @@ def kmeans_labels(z: np.ndarray, k: int, seed: int) -> np.ndarray:
 
 def spectral_labels(z: np.ndarray, k: int, seed: int, n_neighbors: int = 10) -> np.ndarray:
     """Spectral clustering of the symmetric ``n_neighbors``-NN graph of ``z``."""
-    graph, _ = knn_graph(z, n_neighbors)
+    return _spectral(knn_graph(z, n_neighbors)[0], k, seed)
+
+
+def _spectral(graph: sp.spmatrix, k: int, seed: int) -> np.ndarray:
+    """Spectral clustering of a sparse affinity graph into ``k`` clusters."""
     model = SpectralClustering(k, affinity="precomputed", random_state=seed, assign_labels="kmeans")
-    return model.fit_predict(graph)
+    with warnings.catch_warnings():  # well separated types make a disconnected KNN graph: fine
+        warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        return model.fit_predict(graph)
 
 
 def knn_igraph(z: np.ndarray, n_neighbors: int) -> ig.Graph:
@@ -88,9 +95,7 @@ def consensus_labels(partitions: Sequence[np.ndarray], k: int, seed: int) -> np.
 def joint_spectral_labels(views: Sequence[np.ndarray], k: int, seed: int,
                           n_neighbors: int = 10) -> np.ndarray:
     """Spectral clustering of the sum of the ``n_neighbors``-NN graphs of several views."""
-    graph = sum(knn_graph(view, n_neighbors)[0] for view in views)
-    model = SpectralClustering(k, affinity="precomputed", random_state=seed, assign_labels="kmeans")
-    return model.fit_predict(graph)
+    return _spectral(sum(knn_graph(view, n_neighbors)[0] for view in views), k, seed)
 
 
 READOUTS = {"kmeans": kmeans_labels, "spectral": spectral_labels, "leiden": leiden_labels}
