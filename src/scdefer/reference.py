@@ -136,15 +136,33 @@ class Reference:
 
     # -- new cells --------------------------------------------------------------------------------
     def query_cells(self, adata: ad.AnnData, layer: str | None = None) -> QueryCells:
-        """Put raw (or scdefer-preprocessed) cells into the model's feature space, cell by cell."""
-        source = f"layer {layer!r}" if layer else "X"
+        """Put raw (or scdefer-preprocessed) cells into the model's feature space, cell by cell.
+
+        The model's genes are taken before normalising (one copy of the matrix, not two); each
+        cell's library size still counts every gene of the input, as in preprocessing.
+        """
         matrix = take_matrix(adata, layer)
-        var_names = adata.var_names.astype(str)
-        if is_preprocessed(adata) and layer is None:
-            features = self._rescale_prepared(matrix, adata)
-        else:
+        prepared = is_preprocessed(adata) and layer is None
+        if not prepared:
+            source = f"layer {layer!r}" if layer else "X"
             check_matrix(matrix, self.input_kind, source)  # type: ignore[arg-type]
-            features = self._normalise(matrix)
+        present = self._check_genes(adata.var_names.astype(str))
+        library = np.asarray(matrix.sum(axis=1)).ravel()
+        features = _take_columns(matrix, present)
+        del matrix
+        if prepared:
+            features = self._rescale_prepared(features, adata)
+        elif self.input_kind != "lognorm" and self.target_sum is not None:
+            features = log_normalise(features, self.target_sum, library)
+        no_counts = np.asarray(features.getnnz(axis=1) == 0)
+        if no_counts.any():
+            logger.warning("%d cell(s) have no counts among the model's genes: kept and flagged",
+                           int(no_counts.sum()))
+        n_missing = int(np.sum(present < 0))
+        return QueryCells(features, self.project(features), no_counts, n_missing)
+
+    def _check_genes(self, var_names: np.ndarray) -> np.ndarray:
+        """Each model gene's column in the input (-1 if absent); refuse too few, warn on some."""
         present = _gene_positions(var_names, self.genes)
         n_missing = int(np.sum(present < 0))
         if n_missing > (1.0 - MIN_GENE_OVERLAP) * len(self.genes):
@@ -157,18 +175,7 @@ class Reference:
         if n_missing:
             logger.warning("%d of %d model genes are absent from the input; filled with 0",
                            n_missing, len(self.genes))
-        features = _take_columns(features, present)
-        no_counts = np.asarray(features.getnnz(axis=1) == 0)
-        if no_counts.any():
-            logger.warning("%d cell(s) have no counts among the model's genes: kept and flagged",
-                           int(no_counts.sum()))
-        return QueryCells(features, self.project(features), no_counts, n_missing)
-
-    def _normalise(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
-        """Each cell scaled to the training target, then ``log1p`` (as in preprocessing)."""
-        if self.input_kind == "lognorm" or self.target_sum is None:
-            return matrix
-        return log_normalise(matrix, self.target_sum)
+        return present
 
     def _rescale_prepared(self, matrix: sp.csr_matrix, adata: ad.AnnData) -> sp.csr_matrix:
         """An scdefer-preprocessed X brought from its own library-size target to the model's."""
