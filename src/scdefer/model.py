@@ -132,7 +132,7 @@ class ScDefer:
 
     # -- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write ``model.pt`` (weights, hyper-parameters, gene order, versions) and ``params.json``."""
+        """Write ``model.pt`` (weights, hyper-parameters, genes, versions, reference) and ``params.json``."""
         network = self._require_fitted()
         payload = {
             "class": type(self).__name__,
