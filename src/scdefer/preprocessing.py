@@ -182,13 +182,24 @@ def _select_genes(adata: ad.AnnData, n_top_genes: int, genes: list[str] | None) 
     if missing:
         logger.warning("%d of %d model genes are missing from the input; they are set to 0",
                        missing, len(genes))
-    take = np.where(present < 0, 0, present)
-    mask = sp.diags((present >= 0).astype(np.float32))  # zero the columns of missing genes
-    out = ad.AnnData(sp.csr_matrix(adata.X[:, take] @ mask), obs=adata.obs.copy())
+    out = ad.AnnData(take_genes(adata.X, present), obs=adata.obs.copy())
     out.var_names = list(genes)
     for name, layer in adata.layers.items():
-        out.layers[name] = sp.csr_matrix(layer[:, take] @ mask)
+        out.layers[name] = take_genes(layer, present)
     return out
+
+
+def take_genes(matrix: sp.spmatrix, positions: np.ndarray) -> sp.csr_matrix:
+    """Columns ``positions`` of ``matrix`` in that order; -1 gives a column of zeros."""
+    present = positions >= 0
+    selector = sp.csr_matrix(
+        (np.ones(int(present.sum()), dtype=np.float32),
+         (positions[present], np.flatnonzero(present))),
+        shape=(matrix.shape[1], len(positions)),
+    )
+    out = (sp.csr_matrix(matrix) @ selector).tocsr()
+    out.eliminate_zeros()
+    return out.astype(np.float32)
 
 
 def _highly_variable(adata: ad.AnnData, n_top_genes: int) -> np.ndarray:

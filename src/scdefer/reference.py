@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import anndata as ad
 import numpy as np
@@ -22,7 +23,7 @@ from sklearn.neighbors import NearestNeighbors
 from ._errors import ScDeferInputError
 from .graph import normalized_adjacency
 from .keys import CONNECTIVITIES, KEY, PCA_LOADINGS, PREPROCESS_RECORD, TARGET_SUM
-from .preprocessing import check_matrix, is_preprocessed, log_normalise, take_matrix
+from .preprocessing import check_matrix, is_preprocessed, log_normalise, take_genes, take_matrix
 
 logger = logging.getLogger("scdefer")
 
@@ -148,7 +149,7 @@ class Reference:
             check_matrix(matrix, self.input_kind, source)  # type: ignore[arg-type]
         present = self._check_genes(adata.var_names.astype(str))
         library = np.asarray(matrix.sum(axis=1)).ravel()
-        features = _take_columns(matrix, present)
+        features = take_genes(matrix, present)
         del matrix
         if prepared:
             features = self._rescale_prepared(features, adata)
@@ -241,12 +242,21 @@ class Reference:
         holds its self loop and its links, normalised with its own degree and each linked cell's
         training degree; no training row sees a new cell.
         """
-        train = normalized_adjacency(self.adjacency)
-        train_degree = np.asarray(self.adjacency.sum(axis=1)).ravel() + 1.0
         own = np.asarray(links.sum(axis=1)).ravel() + 1.0
-        query = sp.diags(1.0 / np.sqrt(own)) @ links @ sp.diags(1.0 / np.sqrt(train_degree))
+        query = sp.diags(1.0 / np.sqrt(own)) @ links @ sp.diags(1.0 / np.sqrt(self._degree))
         self_loops = sp.diags(1.0 / own)
-        return sp.bmat([[train, None], [query, self_loops]], format="csr", dtype=np.float32)
+        return sp.bmat([[self._normalized, None], [query, self_loops]], format="csr",
+                       dtype=np.float32)
+
+    @cached_property
+    def _normalized(self) -> sp.csr_matrix:
+        """The training graph's ``D^-1/2 (A + I) D^-1/2`` (made once, used by every chunk)."""
+        return normalized_adjacency(self.adjacency)
+
+    @cached_property
+    def _degree(self) -> np.ndarray:
+        """Each training cell's degree with its self loop."""
+        return np.asarray(self.adjacency.sum(axis=1)).ravel() + 1.0
 
 
 def _project(features: sp.csr_matrix, mean: np.ndarray, loadings: np.ndarray) -> np.ndarray:
@@ -260,19 +270,6 @@ def _gene_positions(var_names: np.ndarray, genes: list[str]) -> np.ndarray:
     for i, name in enumerate(var_names):
         first.setdefault(name, i)
     return np.array([first.get(g, -1) for g in genes], dtype=np.int64)
-
-
-def _take_columns(matrix: sp.csr_matrix, positions: np.ndarray) -> sp.csr_matrix:
-    """Columns ``positions`` of ``matrix`` in that order; -1 gives a column of zeros."""
-    present = positions >= 0
-    selector = sp.csr_matrix(
-        (np.ones(int(present.sum()), dtype=np.float32),
-         (positions[present], np.flatnonzero(present))),
-        shape=(matrix.shape[1], len(positions)),
-    )
-    out = (matrix @ selector).tocsr()
-    out.eliminate_zeros()
-    return out.astype(np.float32)
 
 
 def _csr_payload(matrix: sp.csr_matrix) -> dict[str, torch.Tensor]:

@@ -70,9 +70,10 @@ def embed_attached(network: ScDeferNetwork, reference: Reference, features: sp.c
     """
     network.eval()
     out = np.empty((features.shape[0], network.centers.shape[1]), dtype=np.float32)
+    training = torch.from_numpy(reference.features.toarray()).to(device)  # once, not per chunk
     for rows, links in reference.links(coords):
         adj_t = to_torch_sparse(reference.attached_adjacency(links), device)
-        x = torch.from_numpy(sp.vstack([reference.features, features[rows]]).toarray()).to(device)
+        x = torch.cat([training, torch.from_numpy(features[rows].toarray()).to(device)])
         unseen = torch.full((x.shape[0] - reference.n_cells,), -1)  # -1: not a training cell
         index = torch.cat([torch.arange(reference.n_cells), unseen]).to(device)
         z = network.encode(x, adj_t, index, n_keys=reference.n_cells).z
