@@ -99,3 +99,21 @@ def test_non_edges_on_degenerate_graphs(n: int) -> None:
     else:  # two unconnected nodes: only (0, 1) and (1, 0) are non-edges
         assert out.shape == (2, 2)
         assert {tuple(p) for p in out.T} <= {(0, 1), (1, 0)}
+
+
+def test_approximate_knn_recalls_the_exact_neighbours() -> None:
+    """NN-descent (used above EXACT_KNN_MAX_CELLS cells) finds nearly all exact neighbours."""
+    from scdefer.graph import nearest_neighbors, resolve_knn_method
+    from scdefer.params import EXACT_KNN_MAX_CELLS
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=5, size=(6, 10))
+    coords = (centres[rng.integers(0, 6, 1500)] + rng.normal(size=(1500, 10))).astype(np.float32)
+    exact, _ = nearest_neighbors(coords, 10, "exact")
+    approx, dist = nearest_neighbors(coords, 10, "approximate")
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx, exact, strict=True)])
+    assert recall > 0.9
+    assert np.all(approx != np.arange(1500)[:, None])  # no cell is its own neighbour
+    assert np.all(np.diff(dist, axis=1) >= 0)
+    assert resolve_knn_method("auto", EXACT_KNN_MAX_CELLS) == "exact"
+    assert resolve_knn_method("auto", EXACT_KNN_MAX_CELLS + 1) == "approximate"

@@ -63,3 +63,31 @@ def test_global_attention_matches_dense_softmax(graph: torch.Tensor) -> None:
 def test_cell_fusion_weights_need_cells() -> None:
     with pytest.raises(ValueError, match="fusion_weights='cell' needs n_cells"):
         ScDeferNetwork(10, fusion_weights="cell")
+
+
+def test_chunked_inference_equals_one_pass(graph: torch.Tensor) -> None:
+    """Inference in row chunks from a sparse input gives the one-pass latents (to rounding)."""
+    import scipy.sparse as sp
+
+    n = graph.shape[0]
+    x = sp.random(n, 40, density=0.3, format="csr", dtype=np.float32, random_state=0)
+    network = ScDeferNetwork(40, hidden=(32, 16, 8), decoder_hidden=(16, 32), n_clusters=2).eval()
+    with torch.no_grad():
+        whole = network.encode(torch.from_numpy(x.toarray()), graph).z
+        chunked = network.encode(x, graph, chunk=n // 3 + 1).z
+    torch.testing.assert_close(chunked, whole, atol=1e-6, rtol=1e-5)
+
+
+def test_global_attention_thins_many_keys() -> None:
+    """Above max_keys the keys are evenly spaced ones; below, all of them."""
+    from scdefer.module._network import global_attention
+
+    keys = torch.randn(1000, 8) * 0.3
+    queries = torch.randn(50, 8) * 0.3
+    exact = global_attention(queries, keys, max_keys=1000)
+    thinned = global_attention(queries, keys, max_keys=250)
+    assert torch.equal(exact, global_attention(queries, keys))
+    spaced = keys[torch.linspace(0, 999, 250).long()]
+    assert torch.equal(thinned, global_attention(queries, spaced, max_keys=250))
+    assert not torch.equal(thinned, exact)
+    assert (thinned - exact).abs().max() < 0.1  # an estimate of the same softmax average

@@ -113,6 +113,28 @@ def test_minibatch_training(sim_prepared: ad.AnnData) -> None:
     assert [h["phase"] for h in model.result.history].count("pretrain") == 10
 
 
+def test_epoch_cells_limits_each_epoch_and_varies_the_sample(sim_prepared: ad.AnnData) -> None:
+    """With epoch_cells an epoch trains on that many cells, a new random set each time."""
+    from scdefer.train import CellData, ClusterBatcher
+
+    data = CellData.from_anndata(sim_prepared)
+    whole = ClusterBatcher(data.adjacency, data.coords, 50, 0, torch.device("cpu"))
+    limited = ClusterBatcher(data.adjacency, data.coords, 50, 0, torch.device("cpu"),
+                             max_cells=100)
+    assert (len(whole), whole.epochs_per_pass) == (6, 1)
+    assert (len(limited), limited.epochs_per_pass) == (2, 3)
+    epochs = [np.concatenate([b.index for b in limited]) for _ in range(3)]
+    assert all(0 < e.size < data.n_cells for e in epochs)
+    assert len(set(map(tuple, epochs))) == 3
+    covered = np.concatenate([b.index for b in whole])
+    assert np.array_equal(np.sort(covered), np.arange(data.n_cells))
+    # at most epoch_cells: training runs and the history counts one row per (short) epoch
+    options = dict(TINY_TRAIN, batch_size=50, epoch_cells=100, pretrain_epochs=4, epochs=2)
+    model = ScDefer(n_clusters=3, **options).fit(sim_prepared)
+    assert [h["phase"] for h in model.result.history].count("pretrain") == 4
+    assert np.isfinite(model.result.latent).all()
+
+
 def test_early_stopping(sim_prepared: ad.AnnData) -> None:
     """tol stops the clustering phase once the labels settle; pretrain_tol stops pre-training
     when the loss stalls; target_update > 1 refreshes the targets every N epochs only."""

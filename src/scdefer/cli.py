@@ -17,7 +17,7 @@ import typer
 
 from ._errors import ScDeferInputError
 from ._version import __version__
-from .params import PreprocessParams, TrainParams
+from .params import CHECKPOINT_EVERY, PreprocessParams, TrainParams
 
 app = typer.Typer(
     name="scdefer",
@@ -46,6 +46,12 @@ DeviceOpt = Annotated[Device, typer.Option(help="Compute device; 'auto' uses a G
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or info messages.")]
 KeyAdded = Annotated[str, typer.Option(help="obs/obsm key for the results (obs[KEY], obsm['X_KEY']).")]
 LabelKey = Annotated[str, typer.Option(help="obs column holding the true labels.")]
+CheckpointDir = Annotated[Path | None, typer.Option(
+    help="Save the training state in this directory every --checkpoint-every seconds. Running the "
+    "same command again resumes from it and ends with the labels an uninterrupted run gives "
+    "(same device and threads); a checkpoint of other cells or settings is refused.")]
+CheckpointEvery = Annotated[float, typer.Option(
+    help="Seconds between checkpoints (0: after every epoch).")]
 
 def _choice_enum(name: str, choices: tuple[str, ...]) -> type[Enum]:
     """A str Enum for click's choice display and checking."""
@@ -232,6 +238,8 @@ def train(
     seed: Seed = 0,
     device: DeviceOpt = Device.auto,
     threads: Threads = None,
+    checkpoint_dir: CheckpointDir = None,
+    checkpoint_every: CheckpointEvery = CHECKPOINT_EVERY,
     quiet: Quiet = False,
     **training: Any,
 ) -> None:
@@ -240,18 +248,34 @@ def train(
 
     options = _option_values(TrainParams, training, seed=seed)
     TrainParams(**options).resolved()  # bad options fail before any reading
+    _check_checkpoint_every(checkpoint_every)
     _check_distinct(input, output)
     adata = _read_h5ad(input)
-    _train_and_write(adata, output, model_dir, key_added, device.value, quiet, options)
+    _train_and_write(adata, output, model_dir, key_added, device.value, quiet, options,
+                     Checkpoints(checkpoint_dir, checkpoint_every))
+
+
+class Checkpoints(typing.NamedTuple):
+    """Where and how often training saves its state (see ``--checkpoint-dir``)."""
+
+    directory: Path | None = None
+    every: float = CHECKPOINT_EVERY
+
+
+def _check_checkpoint_every(seconds: float) -> None:
+    if seconds < 0:
+        raise ScDeferInputError(f"--checkpoint-every must be >= 0 seconds, got {seconds}")
 
 
 def _train_and_write(adata, output: Path, model_dir: Path | None, key_added: str, device: str,
-                     quiet: bool, options: dict[str, Any]):
+                     quiet: bool, options: dict[str, Any], checkpoints: Checkpoints | None = None):
     from .api import annotate
     from .io import write_h5ad_atomic
     from .model import ScDefer
 
-    model = ScDefer(device=device, progress=not quiet, **options).fit(adata)
+    checkpoints = checkpoints or Checkpoints()
+    model = ScDefer(device=device, progress=not quiet, **options).fit(
+        adata, checkpoint_dir=checkpoints.directory, checkpoint_every=checkpoints.every)
     annotate(adata, model, key_added)
     if model_dir is not None:
         model.save(model_dir)
@@ -345,6 +369,8 @@ def run(
     seed: Seed = 0,
     device: DeviceOpt = Device.auto,
     threads: Threads = None,
+    checkpoint_dir: CheckpointDir = None,
+    checkpoint_every: CheckpointEvery = CHECKPOINT_EVERY,
     quiet: Quiet = False,
     **options: Any,
 ) -> None:
@@ -362,6 +388,7 @@ def run(
     prep_params = PreprocessParams(**_option_values(PreprocessParams, options, seed=seed))
     train_options = _option_values(TrainParams, options, seed=seed)
     TrainParams(**train_options).resolved()  # bad options fail before any work
+    _check_checkpoint_every(checkpoint_every)
     if input is None:
         adata = run_simulate(1500, 2000, 6, seed=seed)
         write_h5ad_atomic(adata, output / "simulated.h5ad")
@@ -374,7 +401,8 @@ def run(
     prepared = run_preprocess(adata, prep_params)
     write_h5ad_atomic(prepared, output / "prep.h5ad")
     clustered = _train_and_write(prepared, output / "clustered.h5ad", output / "model", key_added,
-                                 device.value, quiet, train_options)
+                                 device.value, quiet, train_options,
+                                 Checkpoints(checkpoint_dir, checkpoint_every))
     if label_key is not None:
         metrics = run_evaluate(clustered, label_key, key_added, output / "report", True, seed)
         typer.echo(f"NMI {metrics['nmi']:.4f}  ARI {metrics['ari']:.4f}  ACC {metrics['acc']:.4f}  "

@@ -12,16 +12,42 @@ import scipy.sparse as sp
 import torch
 from sklearn.neighbors import NearestNeighbors
 
+from .params import EXACT_KNN_MAX_CELLS, KnnMethod
 
-def knn_graph(coords: np.ndarray, n_neighbors: int) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Exact Euclidean KNN on ``coords``; return the symmetric 0/1 graph and its distances."""
+
+def resolve_knn_method(method: KnnMethod, n_cells: int) -> str:
+    """``"exact"`` or ``"approximate"``: what ``"auto"`` means for ``n_cells`` cells."""
+    if method == "auto":
+        return "exact" if n_cells <= EXACT_KNN_MAX_CELLS else "approximate"
+    return method
+
+
+def nearest_neighbors(coords: np.ndarray, k: int, method: KnnMethod = "auto",
+                      seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and Euclidean distances of each row's ``k`` nearest other rows (cells x k)."""
+    if resolve_knn_method(method, coords.shape[0]) == "exact":
+        dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(coords).kneighbors(coords)
+    else:
+        from pynndescent import NNDescent
+
+        index = NNDescent(coords, n_neighbors=k + 1, metric="euclidean", random_state=seed,
+                          low_memory=True, verbose=False)
+        idx, dist = index.neighbor_graph
+    return idx[:, 1:], dist[:, 1:]  # the first neighbour of a cell is itself
+
+
+def knn_graph(coords: np.ndarray, n_neighbors: int, method: KnnMethod = "auto",
+              seed: int = 0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Euclidean KNN on ``coords``; return the symmetric 0/1 graph and its distances.
+
+    Exact up to :data:`EXACT_KNN_MAX_CELLS` cells with ``method="auto"``, approximate above.
+    """
     n = coords.shape[0]
     k = min(n_neighbors, n - 1)
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(coords)
-    dist, idx = nn.kneighbors(coords)
+    idx, dist = nearest_neighbors(coords, k, method, seed)
     rows = np.repeat(np.arange(n), k)
-    cols = idx[:, 1:].ravel()
-    dvals = dist[:, 1:].ravel().astype(np.float32)
+    cols = idx.ravel()
+    dvals = dist.ravel().astype(np.float32)
     distances = sp.csr_matrix((dvals, (rows, cols)), shape=(n, n))
     distances = distances.maximum(distances.T).tocsr()
     connectivities = distances.copy()

@@ -21,7 +21,16 @@ from .io import atomic_directory
 from .keys import KEY, PREPROCESS_RECORD
 from .preprocessing import is_preprocessed
 from .reference import QueryCells, Reference
-from .train import CellData, Trainer, TrainParams, TrainResult, assign, build_network, embed_attached
+from .train import (
+    CHECKPOINT_EVERY,
+    CellData,
+    Trainer,
+    TrainParams,
+    TrainResult,
+    assign,
+    build_network,
+    embed_attached,
+)
 
 logger = logging.getLogger("scdefer")
 
@@ -74,11 +83,21 @@ class ScDefer:
         self.reference: Reference | None = None
 
     # -- training --------------------------------------------------------------------------------
-    def fit(self, adata: ad.AnnData) -> ScDefer:
-        """Train on a preprocessed AnnData (see :func:`scdefer.preprocess`). Labels are never read."""
+    def fit(self, adata: ad.AnnData, checkpoint_dir: str | Path | None = None,
+            checkpoint_every: float = CHECKPOINT_EVERY) -> ScDefer:
+        """Train on a preprocessed AnnData (see :func:`scdefer.preprocess`). Labels are never read.
+
+        With ``checkpoint_dir`` the training state is saved there every ``checkpoint_every``
+        seconds, and a checkpoint already there (from an interrupted run with the same cells and
+        settings) is resumed: the result equals that of an uninterrupted run.
+        """
+        if checkpoint_every < 0:
+            raise ScDeferInputError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
         seed_everything(self.params.seed)
         data = CellData.from_anndata(adata, self.params.zinb_target)
-        self.network, self.result = Trainer(data, self.params, self.device, self.progress).fit()
+        trainer = Trainer(data, self.params, self.device, self.progress,
+                          checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every)
+        self.network, self.result = trainer.fit()
         self.var_names = list(map(str, adata.var_names))
         self.preprocess_params = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         self.n_cells_trained = data.n_cells

@@ -14,6 +14,7 @@ from ._errors import ScDeferInputError
 from ._spec import check, check_value, option, specs
 
 InputKind = Literal["counts", "normalized", "lognorm"]
+KnnMethod = Literal["auto", "exact", "approximate"]
 Schedule = Literal["fast", "paper"]
 GraphLoss = Literal["pairs", "squared", "edges"]
 ZinbTarget = Literal["counts", "lognorm"]
@@ -22,6 +23,13 @@ FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "e
 FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus",
                                       "ensemble")
 MIN_GENES = 50  # fewer genes than this after filtering cannot define cell types
+# 20 batches of 512: above every shared benchmark dataset (the largest has 8,617 cells), so the
+# accuracy measured there is that of full epochs; 100,000 cells train 40 + 40 such epochs.
+EPOCH_CELLS = 10240
+# Up to this many cells the KNN graph is exact; above it NN-descent (pynndescent) finds the
+# neighbours in about O(N log N) instead of O(N^2) (recall measured in bench/results/knn.tsv).
+EXACT_KNN_MAX_CELLS = 50_000
+CHECKPOINT_EVERY = 300.0  # seconds between training checkpoints (--checkpoint-every)
 
 
 @dataclass
@@ -40,6 +48,10 @@ class PreprocessParams:
     n_top_genes: int = option(2000, "Highly variable genes kept.", minimum=MIN_GENES)
     n_pcs: int = option(50, "Principal components for the KNN graph.", minimum=2)
     n_neighbors: int = option(10, "K of the KNN cell graph (paper: 10).", minimum=1)
+    knn_method: KnnMethod = option(
+        "auto", "How the KNN graph is found: 'exact', 'approximate' (NN-descent, pynndescent) or "
+        f"'auto' (exact up to {EXACT_KNN_MAX_CELLS:,} cells, approximate above).",
+        choices=("auto", "exact", "approximate"))
     seed: int = option(0, "Random seed.", minimum=0, cli=False)
 
 
@@ -93,6 +105,11 @@ class TrainParams:
                              cli=False)
     batch_size: int | None = option(
         None, "Cells per step (Cluster-GCN subgraphs); 0 = the whole graph.", minimum=0)
+    epoch_cells: int = option(
+        EPOCH_CELLS, "Cells an epoch trains on at most: a larger dataset trains each epoch on a "
+        "new random set of graph parts this large, and refreshes the clustering targets once per "
+        "pass over all cells, so the training cost stops growing with the cells. Smaller data "
+        "trains on all its cells every epoch. 0 = no limit.", minimum=0)
     pretrain_lr: float | None = option(None, "Pre-training learning rate (Adam).", minimum=0,
                                        exclusive_minimum=True)
     lr: float | None = option(None, "Clustering learning rate (Adam).", minimum=0,

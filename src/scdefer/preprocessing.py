@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from ._errors import ScDeferInputError
 from ._provenance import package_versions
 from ._spec import check
-from .graph import knn_graph
+from .graph import knn_graph, resolve_knn_method
 from .keys import (
     CONNECTIVITIES,
     COUNTS,
@@ -129,13 +129,15 @@ def preprocess(
 
     n_pcs = int(min(params.n_pcs, out.n_obs - 1, out.n_vars - 1))
     sc.pp.pca(out, n_comps=n_pcs, random_state=params.seed, svd_solver="arpack")
-    connectivities, distances = knn_graph(out.obsm[PCA], params.n_neighbors)
+    knn_method = resolve_knn_method(params.knn_method, out.n_obs)
+    connectivities, distances = knn_graph(out.obsm[PCA], params.n_neighbors, knn_method,
+                                          params.seed)
     out.obsp[CONNECTIVITIES] = connectivities
     out.obsp[DISTANCES] = distances
     out.uns[NEIGHBORS] = {
         "connectivities_key": CONNECTIVITIES,
         "distances_key": DISTANCES,
-        "params": {"n_neighbors": params.n_neighbors, "method": "exact-knn-symmetric",
+        "params": {"n_neighbors": params.n_neighbors, "method": f"{knn_method}-knn-symmetric",
                    "metric": "euclidean", "use_rep": PCA, "n_pcs": n_pcs},
     }
     record = asdict(params) | {"layer": params.layer or "",

@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+# The input of inference may be the training data's sparse feature matrix: it is made dense one
+# block of rows at a time, never whole.
+Rows = torch.Tensor | sp.csr_matrix
 
 
 def propagate(adj_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Sparse product ``Â x`` (no per-edge messages are materialised)."""
     return torch.sparse.mm(adj_t, x)
+
+
+def dense_rows(x: Rows, start: int, stop: int, device: torch.device) -> torch.Tensor:
+    """Rows ``start:stop`` of a tensor or of a scipy CSR matrix, as a dense tensor on ``device``."""
+    if isinstance(x, torch.Tensor):
+        return x[start:stop]
+    return torch.from_numpy(np.asarray(x[start:stop].toarray(), dtype=np.float32)).to(device)
+
+
+def by_rows(fn: Callable[[torch.Tensor], torch.Tensor], x: Rows, chunk: int | None,
+            device: torch.device) -> torch.Tensor:
+    """``fn(x)`` for a row-wise ``fn``, computed ``chunk`` rows at a time (all at once if None)."""
+    n = x.shape[0]
+    if chunk is None or n <= chunk:
+        return fn(dense_rows(x, 0, n, device))
+    step = max(1, chunk)
+    return torch.cat([fn(dense_rows(x, i, min(i + step, n), device)) for i in range(0, n, step)])
 
 
 class TAGConv(nn.Module):
@@ -35,12 +61,27 @@ class TAGConv(nn.Module):
         self.lin = nn.Linear(in_channels, out_channels * (K + 1), bias=False)
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
 
-    def forward(self, x: torch.Tensor, adj_t: torch.Tensor) -> torch.Tensor:
-        """Apply the layer; ``adj_t`` is the (symmetric) normalised adjacency as a sparse tensor."""
-        hops = self.lin(x).split(self.out_channels, dim=-1)
-        out = hops[self.K]
+    def forward(self, x: Rows, adj_t: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+        """Apply the layer; ``adj_t`` is the (symmetric) normalised adjacency as a sparse tensor.
+
+        With ``chunk`` (inference on many cells) each hop's transform runs ``chunk`` rows at a
+        time and only two cells x ``out_channels`` arrays are alive at once.
+        """
+        if chunk is None or x.shape[0] <= chunk:
+            hops = self.lin(dense_rows(x, 0, x.shape[0], self.lin.weight.device))
+            parts = hops.split(self.out_channels, dim=-1)
+
+            def hop(k: int) -> torch.Tensor:
+                return parts[k]
+        else:
+            weights = self.lin.weight.split(self.out_channels, dim=0)
+            device = self.lin.weight.device
+
+            def hop(k: int) -> torch.Tensor:
+                return by_rows(lambda rows: F.linear(rows, weights[k]), x, chunk, device)
+        out = hop(self.K)
         for k in range(self.K - 1, -1, -1):
-            out = hops[k] + propagate(adj_t, out)
+            out = hop(k) + propagate(adj_t, out)
         if self.bias is not None:
             out = out + self.bias
         return out
@@ -71,6 +112,6 @@ class GraphBlock(nn.Module):
         self.conv = TAGConv(in_features, out_features, K=hops)
         self.post = _activation(out_features, dropout)
 
-    def forward(self, x: torch.Tensor, adj_t: torch.Tensor) -> torch.Tensor:
-        """Apply the block."""
-        return self.post(self.conv(x, adj_t))
+    def forward(self, x: Rows, adj_t: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
+        """Apply the block (the convolution's transforms ``chunk`` rows at a time)."""
+        return self.post(self.conv(x, adj_t, chunk))

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._layers import DenseBlock, GraphBlock, TAGConv, propagate
+from ._layers import DenseBlock, GraphBlock, Rows, TAGConv, by_rows, propagate
 
 FusionWeights = Literal["dimension", "cell"]
 
@@ -26,9 +26,20 @@ class NetworkOutput:
     pi_logits: torch.Tensor | None = None
 
 
-def global_attention(queries: torch.Tensor, keys: torch.Tensor,
-                     chunk: int = 4096) -> torch.Tensor:
-    """``softmax(Q Kᵀ) K`` (Eq. 5, scale 1), in row chunks: never more than ``chunk`` x keys."""
+# Above this many keys the global attention looks at this many evenly spaced cells: the softmax
+# average over an even sample estimates the one over all cells (numerator and denominator alike),
+# so its cost is linear in the cells. Training batches (512 cells) are far below it.
+MAX_ATTENTION_KEYS = 16384
+
+
+def global_attention(queries: torch.Tensor, keys: torch.Tensor, chunk: int = 4096,
+                     max_keys: int = MAX_ATTENTION_KEYS) -> torch.Tensor:
+    """``softmax(Q Kᵀ) K`` (Eq. 5, scale 1), in row chunks: never more than ``chunk`` x keys.
+
+    More than ``max_keys`` keys are thinned to ``max_keys`` evenly spaced ones.
+    """
+    if keys.shape[0] > max_keys:
+        keys = keys[torch.linspace(0, keys.shape[0] - 1, max_keys, device=keys.device).long()]
     return torch.cat([
         F.scaled_dot_product_attention(part[None], keys[None], keys[None], scale=1.0)[0]
         for part in queries.split(chunk)
@@ -107,22 +118,28 @@ class ScDeferNetwork(nn.Module):
         self.centers = nn.Parameter(torch.zeros(n_clusters, latent))
 
     def encode(
-        self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
-        n_keys: int | None = None,
+        self, x: Rows, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
+        n_keys: int | None = None, chunk: int | None = None,
     ) -> NetworkOutput:
         """Both encoders with layer-wise fusion, then the heterogeneous fusion (Eq. 1-6).
 
         The global attention of every cell looks at the first ``n_keys`` cells (all by default):
-        a saved model passes its training cells first and new cells after them.
+        a saved model passes its training cells first and new cells after them. With ``chunk``
+        (inference) every cell-wise transform runs ``chunk`` rows at a time, so ``x`` may be a
+        sparse scipy matrix that is never made dense whole; memory is then cells x the widest
+        hidden layer.
         """
+        device = self.centers.device
         h_dense = h_graph = x
         layers = zip(self.dense_layers, self.graph_layers, strict=True)
         for depth, (dense, graph) in enumerate(layers):
             fused = x if depth == 0 else self._fuse(h_dense, h_graph)
-            h_dense, h_graph = dense(fused), graph(fused, adj_t)
+            h_dense = by_rows(dense, fused, chunk, device)
+            h_graph = graph(fused, adj_t, chunk)
         fused = self._fuse(h_dense, h_graph)
-        z_dense = self.dense_out(fused)
-        z_graph = self.graph_out(fused, adj_t)
+        del h_dense, h_graph
+        z_dense = by_rows(self.dense_out, fused, chunk, device)
+        z_graph = self.graph_out(fused, adj_t, chunk)
         a, b = self._fusion_weights(cell_index)
         z_local = propagate(adj_t, a * z_dense + b * z_graph)
         z_global = global_attention(z_local, z_local if n_keys is None else z_local[:n_keys])

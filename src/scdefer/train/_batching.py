@@ -32,7 +32,8 @@ def make_batch(
     norm = normalized_adjacency(sub)
     edges = edge_pairs(sub)
     non_edges = sample_non_edges(sub, edges.shape[1], rng)
-    values = np.asarray(norm[edges[0], edges[1]]).ravel().astype(np.float32)
+    values = (np.asarray(norm[edges[0], edges[1]]).ravel() if edges.shape[1]  # a batch of
+              else np.zeros(0)).astype(np.float32)                          # isolated cells
     return Batch(
         index=index,
         adj_t=to_torch_sparse(norm, device),
@@ -47,7 +48,8 @@ class ClusterBatcher:
 
     Neighbouring cells tend to share a part, so the induced subgraph of a batch keeps most KNN
     edges (Chiang et al. 2019, Cluster-GCN). With ``batch_size >= n_cells`` every step is the
-    whole graph.
+    whole graph. With ``max_cells`` an epoch is the first ``max_cells / batch_size`` batches of a
+    new random grouping of the parts, so an epoch's cost does not grow with the cells.
     """
 
     def __init__(
@@ -58,12 +60,14 @@ class ClusterBatcher:
         seed: int,
         device: torch.device,
         part_size: int = 32,
+        max_cells: int = 0,
     ) -> None:
         self.adjacency = adjacency
         self.device = device
         self.rng = np.random.default_rng(seed)
         n = adjacency.shape[0]
         self.batch_size = batch_size
+        self.max_cells = max_cells
         if batch_size >= n:
             self.parts = [np.arange(n)]
         else:
@@ -74,14 +78,26 @@ class ClusterBatcher:
             self.parts = [np.flatnonzero(labels == p) for p in range(n_parts)]
             self.parts = [p for p in self.parts if p.size]
 
+    @property
+    def batches_per_pass(self) -> int:
+        """Number of batches that cover every cell once."""
+        return min(len(self.parts), max(1, round(self.adjacency.shape[0] / self.batch_size)))
+
     def __len__(self) -> int:
         """Number of batches per epoch."""
-        return min(len(self.parts), max(1, round(self.adjacency.shape[0] / self.batch_size)))
+        if not self.max_cells:
+            return self.batches_per_pass
+        return min(self.batches_per_pass, max(1, round(self.max_cells / self.batch_size)))
+
+    @property
+    def epochs_per_pass(self) -> int:
+        """Epochs it takes to see every cell (1 unless ``max_cells`` limits the epochs)."""
+        return -(-self.batches_per_pass // len(self))
 
     def __iter__(self) -> Iterator[Batch]:
         """Yield one epoch of batches."""
         order = self.rng.permutation(len(self.parts))
-        groups = np.array_split(order, len(self))
+        groups = np.array_split(order, self.batches_per_pass)[: len(self)]
         for group in groups:
             index = np.sort(np.concatenate([self.parts[p] for p in group]))
             yield make_batch(self.adjacency, index, self.rng, self.device)

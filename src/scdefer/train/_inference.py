@@ -17,6 +17,10 @@ from ._data import CellData
 if TYPE_CHECKING:
     from ..reference import Reference
 
+# Inference runs every cell-wise transform this many cells at a time: memory is then linear in
+# the cells (cells x the widest hidden layer), and the sparse input is never made dense whole.
+INFERENCE_CHUNK = 16384
+
 
 @dataclass
 class Embedding:
@@ -45,12 +49,14 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
 @torch.no_grad()
 def embed(network: ScDeferNetwork, data: CellData, device: torch.device,
           transductive: bool = True) -> Embedding:
-    """Latents of every cell on the whole graph, in evaluation mode (no dropout, BN running stats)."""
+    """Latents of every cell on the whole graph, in evaluation mode (no dropout, BN running stats).
+
+    Layer by layer over all cells, each transform :data:`INFERENCE_CHUNK` cells at a time.
+    """
     network.eval()
     adj_t = to_torch_sparse(normalized_adjacency(data.adjacency), device)
-    x = torch.from_numpy(data.features.toarray()).to(device)
     index = torch.arange(data.n_cells, device=device) if transductive else None
-    out = network.encode(x, adj_t, index)
+    out = network.encode(data.features, adj_t, index, chunk=INFERENCE_CHUNK)
     return Embedding(z=out.z, z_dense=out.z_dense, z_graph=out.z_graph)
 
 
@@ -70,12 +76,11 @@ def embed_attached(network: ScDeferNetwork, reference: Reference, features: sp.c
     """
     network.eval()
     out = np.empty((features.shape[0], network.centers.shape[1]), dtype=np.float32)
-    training = torch.from_numpy(reference.features.toarray()).to(device)  # once, not per chunk
     for rows, links in reference.links(coords):
         adj_t = to_torch_sparse(reference.attached_adjacency(links), device)
-        x = torch.cat([training, torch.from_numpy(features[rows].toarray()).to(device)])
+        x = sp.vstack([reference.features, features[rows]], format="csr")
         unseen = torch.full((x.shape[0] - reference.n_cells,), -1)  # -1: not a training cell
         index = torch.cat([torch.arange(reference.n_cells), unseen]).to(device)
-        z = network.encode(x, adj_t, index, n_keys=reference.n_cells).z
+        z = network.encode(x, adj_t, index, n_keys=reference.n_cells, chunk=INFERENCE_CHUNK).z
         out[rows] = z[reference.n_cells:].cpu().numpy()
     return out

@@ -6,6 +6,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,6 +20,7 @@ from ..module import GraphPairs, LossWeights, ScDeferNetwork, objective, target_
 from ..nclusters import estimate_n_clusters
 from ..params import TrainParams
 from ._batching import Batch, ClusterBatcher
+from ._checkpoint import CHECKPOINT_EVERY, Checkpointer, fingerprint, random_state, restore_random_state
 from ._data import CellData
 from ._inference import Embedding, assign, build_network, embed
 
@@ -54,11 +57,18 @@ class Trainer:
         Show a progress bar with the losses.
     on_phase_end
         Called with ``("pretrain" | "cluster", embedding)`` after each phase (diagnostics).
+    checkpoint_dir
+        Save the training state there every ``checkpoint_every`` seconds and resume from it
+        when it holds one (see :mod:`._checkpoint`).
+    checkpoint_every
+        Seconds between checkpoints (0: after every epoch).
     """
 
     def __init__(self, data: CellData, params: TrainParams, device: torch.device,
                  progress: bool = True,
-                 on_phase_end: Callable[[str, Embedding], None] | None = None) -> None:
+                 on_phase_end: Callable[[str, Embedding], None] | None = None,
+                 checkpoint_dir: Path | str | None = None,
+                 checkpoint_every: float = CHECKPOINT_EVERY) -> None:
         self.data = data
         self.params = params
         self.device = device
@@ -66,6 +76,10 @@ class Trainer:
         self.on_phase_end = on_phase_end
         self.history: list[dict[str, float]] = []
         self._views: dict[str, np.ndarray] = {}
+        key = fingerprint(data, params) if checkpoint_dir is not None else ""
+        self.checkpoints = Checkpointer(checkpoint_dir, key, checkpoint_every)
+        self._resume: dict[str, Any] | None = None
+        self._pretrain_epochs_run = 0
         self.weights = LossWeights(graph=params.weight_graph, zinb=params.weight_zinb,
                                    kl=params.weight_kl, bce=params.weight_bce,
                                    graph_loss=params.graph_loss)
@@ -76,11 +90,40 @@ class Trainer:
         start = time.perf_counter()
         network = build_network(data.n_genes, data.n_cells, 1, p).to(self.device)
         batch_size = p.batch_size if p.batch_size else data.n_cells
-        batcher = ClusterBatcher(data.adjacency, data.coords, batch_size, p.seed, self.device)
-        logger.info("training on %d cells x %d genes, %d batch(es) per epoch",
-                    data.n_cells, data.n_genes, len(batcher))
+        batcher = ClusterBatcher(data.adjacency, data.coords, batch_size, p.seed, self.device,
+                                 max_cells=p.epoch_cells)
+        logger.info("training on %d cells x %d genes, %d batch(es) per epoch, %d epoch(s) per "
+                    "pass over the cells", data.n_cells, data.n_genes, len(batcher),
+                    batcher.epochs_per_pass)
 
-        pre_epochs = self._pretrain(network, batcher)
+        self._resume = self.checkpoints.load()
+        if self._resume is not None and self._resume["phase"] == "cluster":
+            # pre-training and the centres' initialisation are in the checkpoint
+            pre_epochs = int(self._resume["pretrain_epochs_run"])
+            self._views = {"pca": data.coords, "pretrain": self._resume["pretrain_view"].numpy()}
+            n_clusters = int(self._resume["n_clusters"])
+            network.init_centers(torch.zeros(n_clusters, network.centers.shape[1]))
+        else:
+            pre_epochs = self._pretrain(network, batcher)
+            n_clusters = self._init_clusters(network)
+        self._pretrain_epochs_run = pre_epochs
+        epochs = self._cluster(network, batcher)
+
+        emb = embed(network, data, self.device)
+        if self.on_phase_end is not None:
+            self.on_phase_end("cluster", emb)
+        q, source = self._final_assignment(network, emb, n_clusters)
+        result = TrainResult(
+            latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
+            final_source=source,
+            history=self.history, pretrain_epochs_run=pre_epochs, epochs_run=epochs,
+            seconds=time.perf_counter() - start,
+        )
+        return network, result
+
+    def _init_clusters(self, network: ScDeferNetwork) -> int:
+        """Embed after pre-training, choose K (given or estimated), start the centres by K-means."""
+        p, data = self.params, self.data
         emb = embed(network, data, self.device)
         self._views = {"pca": data.coords, "pretrain": emb.z.cpu().numpy()}
         if self.on_phase_end is not None:
@@ -101,19 +144,7 @@ class Trainer:
         kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
         kmeans.fit(emb.z.cpu().numpy())
         network.init_centers(torch.from_numpy(kmeans.cluster_centers_))
-        epochs = self._cluster(network, batcher)
-
-        emb = embed(network, data, self.device)
-        if self.on_phase_end is not None:
-            self.on_phase_end("cluster", emb)
-        q, source = self._final_assignment(network, emb, n_clusters)
-        result = TrainResult(
-            latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
-            final_source=source,
-            history=self.history, pretrain_epochs_run=pre_epochs, epochs_run=epochs,
-            seconds=time.perf_counter() - start,
-        )
-        return network, result
+        return n_clusters
 
     def _final_assignment(self, network: ScDeferNetwork, emb: Embedding,
                           n_clusters: int) -> tuple[np.ndarray, str]:
@@ -138,32 +169,42 @@ class Trainer:
     def _pretrain(self, network: ScDeferNetwork, batcher: ClusterBatcher) -> int:
         p = self.params
         optimizer = torch.optim.Adam(network.parameters(), lr=p.pretrain_lr)
-        best, stale = np.inf, 0
-        bar = self._bar(p.pretrain_epochs, "pre-train")
+        first, saved = self._restore("pretrain", network, optimizer, batcher)
+        best, stale = saved.get("best", np.inf), saved.get("stale", 0)
+        if saved.get("stopped"):
+            return first
+        bar = self._bar(p.pretrain_epochs, "pre-train", first)
         for epoch in bar:
             network.train()
             sums = self._run_epoch(network, batcher, optimizer, targets=None)
             self._record("pretrain", epoch, sums, bar)
+            stopped = False
             if p.pretrain_tol > 0 and epoch + 1 >= p.min_epochs:
                 if sums["loss"] < best * (1.0 - p.pretrain_tol):
                     best, stale = sums["loss"], 0
                 else:
                     stale += 1
-                if stale >= 3:
-                    bar.close()
-                    return epoch + 1
+                stopped = stale >= 3
             else:
                 best = min(best, sums["loss"])
+            self._save("pretrain", epoch + 1, network, optimizer, batcher,
+                       {"best": best, "stale": stale, "stopped": stopped})
+            if stopped:
+                bar.close()
+                return epoch + 1
         return p.pretrain_epochs
 
     def _cluster(self, network: ScDeferNetwork, batcher: ClusterBatcher) -> int:
         p = self.params
         optimizer = torch.optim.Adam(network.parameters(), lr=p.lr)
-        targets: dict[str, torch.Tensor] | None = None
-        previous: np.ndarray | None = None
-        bar = self._bar(p.epochs, "clustering")
+        first, saved = self._restore("cluster", network, optimizer, batcher)
+        targets: dict[str, torch.Tensor] | None = saved.get("targets")
+        if targets is not None:
+            targets = {k: v.to(self.device) for k, v in targets.items()}
+        previous = saved["previous"].numpy() if "previous" in saved else None
+        bar = self._bar(p.epochs, "clustering", first)
         for epoch in bar:
-            if p.target_update > 0 and epoch % p.target_update == 0:
+            if p.target_update > 0 and epoch % (p.target_update * batcher.epochs_per_pass) == 0:
                 targets, labels = self._full_targets(network)
                 if previous is not None:
                     changed = float(np.mean(labels != previous))
@@ -175,7 +216,42 @@ class Trainer:
             network.train()
             sums = self._run_epoch(network, batcher, optimizer, targets=targets, clustering=True)
             self._record("cluster", epoch, sums, bar)
+            extras: dict[str, Any] = {}
+            if targets is not None:
+                extras["targets"] = {k: v.cpu() for k, v in targets.items()}
+            if previous is not None:
+                extras["previous"] = torch.from_numpy(previous)
+            self._save("cluster", epoch + 1, network, optimizer, batcher, extras)
         return p.epochs
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def _restore(self, phase: str, network: ScDeferNetwork, optimizer: torch.optim.Optimizer,
+                 batcher: ClusterBatcher) -> tuple[int, dict[str, Any]]:
+        """Load the checkpoint of ``phase`` if resuming in it: (first epoch to run, its extras)."""
+        state = self._resume
+        if state is None or state["phase"] != phase:
+            return 0, {}
+        self._resume = None
+        network.load_state_dict(state["network"])
+        optimizer.load_state_dict(state["optimizer"])
+        restore_random_state(batcher.rng, state["random"])
+        self.history = list(state["history"])
+        return int(state["epoch"]), dict(state["extras"])
+
+    def _save(self, phase: str, epoch: int, network: ScDeferNetwork,
+              optimizer: torch.optim.Optimizer, batcher: ClusterBatcher,
+              extras: dict[str, Any]) -> None:
+        """Checkpoint the end of ``epoch`` when one is due (see :class:`Checkpointer`)."""
+        if not self.checkpoints.due():
+            return
+        state = {"phase": phase, "epoch": epoch, "network": network.state_dict(),
+                 "optimizer": optimizer.state_dict(), "random": random_state(batcher.rng),
+                 "history": self.history, "extras": extras,
+                 "n_clusters": network.centers.shape[0]}
+        if phase == "cluster":
+            state["pretrain_view"] = torch.from_numpy(self._views["pretrain"])
+            state["pretrain_epochs_run"] = self._pretrain_epochs_run
+        self.checkpoints.save(state)
 
     # -- steps ----------------------------------------------------------------------------------
     def _run_epoch(self, network: ScDeferNetwork, batcher: ClusterBatcher,
@@ -183,14 +259,16 @@ class Trainer:
                    clustering: bool = False) -> dict[str, float]:
         sums: dict[str, float] = {}
         tic = time.perf_counter()
+        seen = 0
         for batch in batcher:
+            seen += batch.index.size
             losses = self._losses(network, batch, targets, clustering)
             optimizer.zero_grad(set_to_none=True)
             losses["loss"].backward()
             optimizer.step()
             for key, value in losses.items():
                 sums[key] = sums.get(key, 0.0) + float(value.detach()) * batch.index.size
-        out = {key: value / self.data.n_cells for key, value in sums.items()}
+        out = {key: value / seen for key, value in sums.items()}
         out["seconds"] = time.perf_counter() - tic
         return out
 
@@ -221,9 +299,10 @@ class Trainer:
         return targets, q.argmax(dim=1).cpu().numpy()
 
     # -- reporting -----------------------------------------------------------------------------
-    def _bar(self, total: int, desc: str) -> tqdm:
-        return tqdm(range(total), desc=desc, unit="epoch", disable=not self.progress,
-                    dynamic_ncols=True, leave=True)
+    def _bar(self, total: int, desc: str, first: int = 0) -> tqdm:
+        """Epochs ``first..total-1`` with a progress bar (rate and time left) unless quiet."""
+        return tqdm(range(first, total), desc=desc, unit="epoch", disable=not self.progress,
+                    dynamic_ncols=True, leave=True, initial=first, total=total)
 
     def _record(self, phase: str, epoch: int, sums: dict[str, float], bar: tqdm) -> None:
         self.history.append({"phase": phase, "epoch": epoch, **sums})

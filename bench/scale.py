@@ -1,0 +1,125 @@
+#!/usr/bin/env python
+"""Wall time and peak memory of simulate, preprocess and train against the number of cells.
+
+Each step is the ``scdefer`` command a user would run, with the DEFAULT settings (K estimated,
+``--n-clusters auto``), timed by ``/usr/bin/time -v`` (elapsed wall clock, maximum resident set
+size), one step after the other with nothing else running. Simulated data: 2,000 genes, 8 groups;
+the ARI of the trained labels against the simulated groups is read from the output (the labels
+are never seen by training). A row is appended to the table as soon as its step ends, so an
+interrupted run leaves a partial table. ``--plot`` draws time and memory against cells (log-log,
+with a slope-1 reference line).
+
+    python bench/scale.py --cells 10000 30000 100000 --threads 2 --out bench/results/scale.tsv
+    python bench/scale.py --plot bench/results/scale.tsv     # -> bench/results/scale.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+WORK = Path(__file__).resolve().parent / "work" / "scale"
+COLUMNS = ("cells", "step", "seconds", "peak_rss_mb", "ari", "nmi", "n_clusters", "command")
+
+
+def timed(command: list[str], threads: int) -> tuple[float, float]:
+    """Run ``command`` under /usr/bin/time -v; return (wall seconds, peak RSS in MB)."""
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True,
+                          env=env)
+    if done.returncode != 0:
+        sys.exit(f"failed ({done.returncode}): {' '.join(command)}\n{done.stderr[-3000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    hours, minutes, seconds = (float(g) if g else 0.0 for g in wall.groups())
+    return hours * 3600 + minutes * 60 + seconds, int(rss.group(1)) / 1024
+
+
+def scores(path: Path) -> tuple[float, float, int]:
+    """ARI and NMI of obs['scdefer'] against the simulated obs['group'], and the cluster count."""
+    import anndata as ad
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    obs = ad.read_h5ad(path, backed="r").obs
+    return (adjusted_rand_score(obs["group"], obs["scdefer"]),
+            normalized_mutual_info_score(obs["group"], obs["scdefer"]),
+            int(obs["scdefer"].nunique()))
+
+
+def run(cells: list[int], threads: int, out: Path, seed: int) -> None:
+    """Simulate, preprocess and train at every size; append each step's row to ``out``."""
+    exe = str(Path(sys.executable).parent / "scdefer")
+    WORK.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not out.exists():
+        out.write_text("\t".join(COLUMNS) + "\n")
+    for n in cells:
+        raw, prep, clustered = (WORK / f"{name}_{n}.h5ad" for name in ("sim", "prep", "clustered"))
+        steps = {
+            "simulate": [exe, "simulate", "--n-cells", str(n), "--n-genes", "2000",
+                         "--n-groups", "8", "--seed", str(seed), "-o", str(raw), "--quiet"],
+            "preprocess": [exe, "preprocess", str(raw), "-o", str(prep), "--threads",
+                           str(threads), "--quiet"],
+            "train": [exe, "train", str(prep), "-o", str(clustered), "--threads", str(threads),
+                      "--seed", str(seed), "--quiet"],
+        }
+        for step, command in steps.items():
+            seconds, rss = timed(command, threads)
+            ari, nmi, found = scores(clustered) if step == "train" else (np.nan, np.nan, 0)
+            shown = " ".join(c.replace(str(WORK) + "/", "") for c in command[1:])
+            row = (n, step, f"{seconds:.1f}", f"{rss:.0f}", f"{ari:.4f}", f"{nmi:.4f}",
+                   found or "", f"scdefer {shown}")
+            with out.open("a") as handle:
+                handle.write("\t".join(map(str, row)) + "\n")
+            print("\t".join(map(str, row[:7])), flush=True)
+
+
+def plot(table: Path) -> Path:
+    """Log-log time and peak RSS of each step against cells, with a slope-1 reference."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    frame = pd.read_csv(table, sep="\t")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, column, label in ((axes[0], "seconds", "wall time (s)"),
+                              (axes[1], "peak_rss_mb", "peak RSS (MB)")):
+        for step, rows in frame.groupby("step", sort=False):
+            ax.plot(rows["cells"], rows[column], "o-", label=step)
+        x = np.array([frame["cells"].min(), frame["cells"].max()], dtype=float)
+        start = frame.loc[frame["step"] == "train", column].iloc[0]
+        ax.plot(x, start * x / x[0], "k--", lw=1, label="linear (slope 1) from train")
+        ax.set(xscale="log", yscale="log", xlabel="cells", ylabel=label)
+        ax.legend(fontsize=8)
+    fig.suptitle("scdefer on simulated data (2,000 genes, 8 groups), defaults, 2 threads")
+    fig.tight_layout()
+    path = table.with_suffix(".png")
+    fig.savefig(path, dpi=120)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cells", type=int, nargs="+", default=[10000, 30000, 100000])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/scale.tsv"))
+    parser.add_argument("--plot", type=Path, help="draw the PNG of this table and stop")
+    args = parser.parse_args()
+    if args.plot:
+        print(plot(args.plot))
+        return
+    run(args.cells, args.threads, args.out, args.seed)
+
+
+if __name__ == "__main__":
+    main()
