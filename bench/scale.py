@@ -11,6 +11,7 @@ with a slope-1 reference line).
 
     python bench/scale.py --cells 10000 30000 100000 --threads 2 --out bench/results/scale.tsv
     python bench/scale.py --plot bench/results/scale.tsv     # -> bench/results/scale.png
+    python bench/scale.py --summary bench/results/scale.tsv  # markdown table and log-log slopes
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 WORK = Path(__file__).resolve().parent / "work" / "scale"
-COLUMNS = ("cells", "step", "seconds", "peak_rss_mb", "ari", "nmi", "n_clusters", "command")
+COLUMNS = ("cells", "step", "seconds", "peak_rss_mb", "ari", "nmi", "n_clusters", "threads",
+           "revision", "command")
 
 
 def timed(command: list[str], threads: int) -> tuple[float, float]:
@@ -56,6 +58,10 @@ def scores(path: Path) -> tuple[float, float, int]:
 def run(cells: list[int], threads: int, out: Path, seed: int) -> None:
     """Simulate, preprocess and train at every size; append each step's row to ``out``."""
     exe = str(Path(sys.executable).parent / "scdefer")
+    import scdefer  # the code that runs (a frozen worktree through PYTHONPATH, or this checkout)
+
+    revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, cwd=Path(scdefer.__file__).parent).stdout.strip()
     WORK.mkdir(parents=True, exist_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists():
@@ -75,7 +81,7 @@ def run(cells: list[int], threads: int, out: Path, seed: int) -> None:
             ari, nmi, found = scores(clustered) if step == "train" else (np.nan, np.nan, 0)
             shown = " ".join(c.replace(str(WORK) + "/", "") for c in command[1:])
             row = (n, step, f"{seconds:.1f}", f"{rss:.0f}", f"{ari:.4f}", f"{nmi:.4f}",
-                   found or "", f"scdefer {shown}")
+                   found or "", threads, revision, f"scdefer {shown}")
             with out.open("a") as handle:
                 handle.write("\t".join(map(str, row)) + "\n")
             print("\t".join(map(str, row[:7])), flush=True)
@@ -106,6 +112,29 @@ def plot(table: Path) -> Path:
     return path
 
 
+def summary(table: Path) -> str:
+    """Markdown: the table, and the log-log slope of each step's time and memory against cells."""
+    frame = pd.read_csv(table, sep="\t")
+    lines = ["| cells | step | wall s | peak RSS MB | ARI | NMI | K found |", "|" + "---:|" * 7]
+    for row in frame.itertuples():
+        found = "" if pd.isna(row.n_clusters) else int(row.n_clusters)
+        ari = "" if pd.isna(row.ari) else f"{row.ari:.3f}"
+        nmi = "" if pd.isna(row.nmi) else f"{row.nmi:.3f}"
+        lines.append(f"| {row.cells:,} | {row.step} | {row.seconds:.0f} | {row.peak_rss_mb:,.0f} "
+                     f"| {ari} | {nmi} | {found} |")
+    lines += ["", "| step | cells | slope of time | slope of peak RSS |", "|---|---|---:|---:|"]
+    for step, rows in frame.groupby("step", sort=False):
+        rows = rows.sort_values("cells")
+        if len(rows) < 2:
+            continue
+        first, last = rows.iloc[0], rows.iloc[-1]
+        span = np.log(last["cells"] / first["cells"])
+        lines.append(f"| {step} | {first['cells']:,}-{last['cells']:,} | "
+                     f"{np.log(last['seconds'] / first['seconds']) / span:.2f} | "
+                     f"{np.log(last['peak_rss_mb'] / first['peak_rss_mb']) / span:.2f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -114,9 +143,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("bench/results/scale.tsv"))
     parser.add_argument("--plot", type=Path, help="draw the PNG of this table and stop")
+    parser.add_argument("--summary", type=Path, help="print this table and its slopes as markdown")
     args = parser.parse_args()
     if args.plot:
         print(plot(args.plot))
+        return
+    if args.summary:
+        print(summary(args.summary))
         return
     run(args.cells, args.threads, args.out, args.seed)
 

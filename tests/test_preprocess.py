@@ -110,3 +110,34 @@ def test_duplicate_names_are_made_unique_with_a_warning(caplog) -> None:
     assert "2 duplicate cell names made unique" in caplog.text
     assert "1 duplicate gene names made unique" in caplog.text
     assert not adata.obs_names.is_unique  # the input is left untouched
+
+
+@pytest.mark.parametrize("min_genes,min_cells", [(1, 1), (120, 1), (1, 40), (150, 30)])
+def test_filters_match_scanpy(sim_counts: ad.AnnData, min_genes: int, min_cells: int) -> None:
+    """The block-wise cell and gene filters keep what scanpy's filter_cells/filter_genes keep."""
+    import scanpy as sc
+
+    from scdefer.preprocessing import _filter
+
+    expected = sim_counts.copy()
+    sc.pp.filter_cells(expected, min_genes=min_genes)
+    sc.pp.filter_genes(expected, min_cells=min_cells)
+    found, library = _filter(sim_counts.copy(), min_genes, min_cells)
+    assert list(found.obs_names) == list(expected.obs_names)
+    assert list(found.var_names) == list(expected.var_names)
+    assert np.array_equal(found.obs["n_genes"], expected.obs["n_genes"])
+    assert np.array_equal(found.var["n_cells"], expected.var["n_cells"])
+    kept = sim_counts[expected.obs_names]
+    np.testing.assert_allclose(library, np.asarray(kept.X.sum(axis=1)).ravel(), rtol=1e-6)
+
+
+def test_filters_work_block_by_block(monkeypatch, sim_counts: ad.AnnData) -> None:
+    """Blocks smaller than the data give the same filters as one block."""
+    from scdefer import preprocessing
+
+    whole, library = preprocessing._filter(sim_counts.copy(), 150, 30)
+    monkeypatch.setattr(preprocessing, "FILTER_BLOCK", 7)
+    blocks, library_blocks = preprocessing._filter(sim_counts.copy(), 150, 30)
+    assert list(blocks.obs_names) == list(whole.obs_names)
+    assert list(blocks.var_names) == list(whole.var_names)
+    assert np.array_equal(library, library_blocks)

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._errors import ScDeferInputError
+from ._progress import timed_step
 from ._provenance import package_versions
 from ._spec import check
 from .graph import knn_graph, resolve_knn_method
@@ -103,11 +104,10 @@ def preprocess(
 
     out = ad.AnnData(matrix, obs=adata.obs.copy(), var=adata.var.copy())
     make_names_unique(out)
-    sc.pp.filter_cells(out, min_genes=params.min_genes)
     # Library sizes over every gene, before gene filtering: a new cell's library is computed the
     # same way when a saved model maps it (scdefer.reference), whatever genes the others express.
-    library = np.asarray(out.X.sum(axis=1)).ravel()
-    sc.pp.filter_genes(out, min_cells=params.min_cells)
+    with timed_step(f"filtering {out.n_obs:,} cells x {out.n_vars:,} genes"):
+        out, library = _filter(out, params.min_genes, params.min_cells)
     if out.n_obs < MIN_CELLS:
         raise ScDeferInputError(
             f"only {out.n_obs} cells left after filtering (at least {MIN_CELLS} are needed)"
@@ -119,19 +119,22 @@ def preprocess(
 
     target_sum = float(np.median(library))
     out.obs[SIZE_FACTORS] = (library / target_sum).astype(np.float32)
-    counts = out.X.copy() if params.input_kind == "counts" else None
+    counts = out.X if params.input_kind == "counts" else None  # kept as is, not copied
     if params.input_kind != "lognorm":
         out.X = log_normalise(out.X, target_sum, library)
         out.uns["log1p"] = {"base": None}  # what scanpy's log1p records
     if counts is not None:
         out.layers[COUNTS] = counts
-    out = _select_genes(out, params.n_top_genes, genes)
+    with timed_step("selecting highly variable genes"):
+        out = _select_genes(out, params.n_top_genes, genes)
 
     n_pcs = int(min(params.n_pcs, out.n_obs - 1, out.n_vars - 1))
-    sc.pp.pca(out, n_comps=n_pcs, random_state=params.seed, svd_solver="arpack")
+    with timed_step(f"PCA ({n_pcs} components)"):
+        sc.pp.pca(out, n_comps=n_pcs, random_state=params.seed, svd_solver="arpack")
     knn_method = resolve_knn_method(params.knn_method, out.n_obs)
-    connectivities, distances = knn_graph(out.obsm[PCA], params.n_neighbors, knn_method,
-                                          params.seed)
+    with timed_step(f"{params.n_neighbors}-NN graph ({knn_method})"):
+        connectivities, distances = knn_graph(out.obsm[PCA], params.n_neighbors, knn_method,
+                                              params.seed)
     out.obsp[CONNECTIVITIES] = connectivities
     out.obsp[DISTANCES] = distances
     out.uns[NEIGHBORS] = {
@@ -147,6 +150,40 @@ def preprocess(
     logger.info("preprocessed: %d cells x %d genes, %d PCs, %d-NN graph with %d edges",
                 out.n_obs, out.n_vars, n_pcs, params.n_neighbors, connectivities.nnz)
     return out
+
+
+FILTER_BLOCK = 65_536  # cells per block when counting detected genes
+
+
+def _filter(adata: ad.AnnData, min_genes: int, min_cells: int) -> tuple[ad.AnnData, np.ndarray]:
+    """Drop cells with fewer than ``min_genes`` genes, then genes seen in fewer than ``min_cells``.
+
+    What scanpy's ``filter_cells``/``filter_genes`` do (``obs['n_genes']``, ``var['n_cells']``),
+    counted a block of cells at a time and copying the matrix only when something is dropped, so
+    an atlas is not held twice. Returns the filtered data and its cells' library sizes over
+    every gene (before the gene filter).
+    """
+    matrix = adata.X
+    n_cells, n_genes = matrix.shape
+    genes_per_cell = np.empty(n_cells, dtype=np.int64)
+    library = np.empty(n_cells, dtype=np.float64)
+    cells_per_gene = np.zeros(n_genes, dtype=np.int64)
+    for start in range(0, n_cells, FILTER_BLOCK):
+        block = matrix[start:start + FILTER_BLOCK]
+        detected = block > 0
+        rows = np.asarray(detected.sum(axis=1)).ravel()
+        genes_per_cell[start:start + block.shape[0]] = rows
+        library[start:start + block.shape[0]] = np.asarray(block.sum(axis=1)).ravel()
+        cells_per_gene += np.asarray(detected[rows >= min_genes].sum(axis=0)).ravel()
+    keep_cells = genes_per_cell >= min_genes
+    keep_genes = cells_per_gene >= min_cells
+    if not keep_cells.all():
+        adata = adata[keep_cells].copy()
+    if not keep_genes.all():
+        adata = adata[:, keep_genes].copy()
+    adata.obs["n_genes"] = genes_per_cell[keep_cells]
+    adata.var["n_cells"] = cells_per_gene[keep_genes]
+    return adata, library[keep_cells]
 
 
 def log_normalise(matrix: sp.spmatrix, target_sum: float,
@@ -172,7 +209,8 @@ def _check_params(params: PreprocessParams) -> None:
 
 def _select_genes(adata: ad.AnnData, n_top_genes: int, genes: list[str] | None) -> ad.AnnData:
     if genes is None:
-        return adata[:, _highly_variable(adata, n_top_genes)].copy()
+        selected = _highly_variable(adata, n_top_genes)
+        return adata if selected.all() else adata[:, selected].copy()
     present = adata.var_names.get_indexer(genes)
     missing = int(np.sum(present < 0))
     if missing > len(genes) // 2:

@@ -15,6 +15,7 @@ from sklearn.cluster import KMeans
 from tqdm.auto import tqdm
 
 from .._errors import ScDeferInputError
+from .._progress import timed_step
 from ..assignment import cluster_means, final_labels
 from ..module import GraphPairs, LossWeights, ScDeferNetwork, objective, target_distribution
 from ..nclusters import estimate_n_clusters
@@ -109,10 +110,12 @@ class Trainer:
         self._pretrain_epochs_run = pre_epochs
         epochs = self._cluster(network, batcher)
 
-        emb = embed(network, data, self.device)
+        with timed_step(f"embedding {data.n_cells:,} cells"):
+            emb = embed(network, data, self.device)
         if self.on_phase_end is not None:
             self.on_phase_end("cluster", emb)
-        q, source = self._final_assignment(network, emb, n_clusters)
+        with timed_step(f"final labels ({p.final_assignment})"):
+            q, source = self._final_assignment(network, emb, n_clusters)
         result = TrainResult(
             latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
             final_source=source,
@@ -124,7 +127,8 @@ class Trainer:
     def _init_clusters(self, network: ScDeferNetwork) -> int:
         """Embed after pre-training, choose K (given or estimated), start the centres by K-means."""
         p, data = self.params, self.data
-        emb = embed(network, data, self.device)
+        with timed_step(f"embedding {data.n_cells:,} cells"):
+            emb = embed(network, data, self.device)
         self._views = {"pca": data.coords, "pretrain": emb.z.cpu().numpy()}
         if self.on_phase_end is not None:
             self.on_phase_end("pretrain", emb)
@@ -132,7 +136,8 @@ class Trainer:
         if n_clusters == "auto":
             # On the PCA rather than the pre-trained embedding: the graph loss makes the latter
             # fragment into many tight communities, so Leiden over-counts there.
-            n_clusters = estimate_n_clusters(data.coords, seed=p.seed)
+            with timed_step("estimating the number of clusters"):
+                n_clusters = estimate_n_clusters(data.coords, seed=p.seed)
             logger.info("estimated number of clusters: %d (Leiden, resolution 1, on the PCA)",
                         n_clusters)
         n_clusters = int(n_clusters)
@@ -142,7 +147,8 @@ class Trainer:
                 "give fewer clusters or more cells"
             )
         kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
-        kmeans.fit(emb.z.cpu().numpy())
+        with timed_step(f"K-means ({n_clusters} centres) on the pre-trained embedding"):
+            kmeans.fit(emb.z.cpu().numpy())
         network.init_centers(torch.from_numpy(kmeans.cluster_centers_))
         return n_clusters
 
