@@ -10,6 +10,8 @@ interrupted run leaves a partial table. ``--plot`` draws time and memory against
 with a slope-1 reference line).
 
     python bench/scale.py --cells 10000 30000 100000 --threads 2 --out bench/results/scale.tsv
+    python bench/scale.py --cells 1000000 --steps simulate preprocess --threads 2 \\
+        --out bench/results/scale.tsv
     python bench/scale.py --plot bench/results/scale.tsv     # -> bench/results/scale.png
     python bench/scale.py --summary bench/results/scale.tsv  # markdown table and log-log slopes
 """
@@ -55,7 +57,11 @@ def scores(path: Path) -> tuple[float, float, int]:
             int(obs["scdefer"].nunique()))
 
 
-def run(cells: list[int], threads: int, out: Path, seed: int) -> None:
+STEPS = ("simulate", "preprocess", "train")
+
+
+def run(cells: list[int], threads: int, out: Path, seed: int,
+        only: tuple[str, ...] = STEPS) -> None:
     """Simulate, preprocess and train at every size; append each step's row to ``out``."""
     exe = str(Path(sys.executable).parent / "scdefer")
     import scdefer  # the code that runs (a frozen worktree through PYTHONPATH, or this checkout)
@@ -77,6 +83,8 @@ def run(cells: list[int], threads: int, out: Path, seed: int) -> None:
                       "--seed", str(seed), "--quiet"],
         }
         for step, command in steps.items():
+            if step not in only:
+                continue
             seconds, rss = timed(command, threads)
             ari, nmi, found = scores(clustered) if step == "train" else (np.nan, np.nan, 0)
             shown = " ".join(c.replace(str(WORK) + "/", "") for c in command[1:])
@@ -94,11 +102,12 @@ def plot(table: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    frame = pd.read_csv(table, sep="\t")
+    frame = pd.read_csv(table, sep="\t").sort_values(["step", "cells"], kind="stable")
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, column, label in ((axes[0], "seconds", "wall time (s)"),
                               (axes[1], "peak_rss_mb", "peak RSS (MB)")):
-        for step, rows in frame.groupby("step", sort=False):
+        for step in STEPS:
+            rows = frame[frame["step"] == step]
             ax.plot(rows["cells"], rows[column], "o-", label=step)
         x = np.array([frame["cells"].min(), frame["cells"].max()], dtype=float)
         start = frame.loc[frame["step"] == "train", column].iloc[0]
@@ -141,6 +150,8 @@ def main() -> None:
     parser.add_argument("--cells", type=int, nargs="+", default=[10000, 30000, 100000])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS),
+                        help="steps to run (e.g. simulate preprocess for 1,000,000 cells)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/scale.tsv"))
     parser.add_argument("--plot", type=Path, help="draw the PNG of this table and stop")
     parser.add_argument("--summary", type=Path, help="print this table and its slopes as markdown")
@@ -151,7 +162,7 @@ def main() -> None:
     if args.summary:
         print(summary(args.summary))
         return
-    run(args.cells, args.threads, args.out, args.seed)
+    run(args.cells, args.threads, args.out, args.seed, tuple(args.steps))
 
 
 if __name__ == "__main__":

@@ -199,7 +199,7 @@ def log_normalise(matrix: sp.spmatrix, target_sum: float,
     library = np.asarray(library, dtype=np.float64)
     scale = np.divide(target_sum, library, out=np.zeros_like(library), where=library > 0)
     out = (sp.diags(scale.astype(np.float32)) @ matrix).tocsr()
-    out.data = np.log1p(out.data)
+    np.log1p(out.data, out=out.data)  # in place: no second copy of the values
     return out
 
 
