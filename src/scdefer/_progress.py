@@ -12,14 +12,22 @@ from collections.abc import Iterator
 logger = logging.getLogger("scdefer")
 
 
+REPORTED_SECONDS = 2.0  # steps shorter than this stay quiet (small data shows no extra lines)
+
+
 @contextlib.contextmanager
 def timed_step(what: str) -> Iterator[None]:
-    """Log the start of a long step and, at its end, how long it took and the peak memory so far."""
-    logger.info("%s ...", what)
+    """Log how long a step took and the peak memory so far, when it took a while (INFO).
+
+    Its start is logged at DEBUG level only, so an input refused by a check right after a quick
+    step still gives a single error line.
+    """
+    logger.debug("%s ...", what)
     start = time.perf_counter()
     yield
-    logger.info("%s: %.1f s (peak memory so far %.2f GB)", what, time.perf_counter() - start,
-                peak_memory_gb())
+    seconds = time.perf_counter() - start
+    if seconds >= REPORTED_SECONDS:
+        logger.info("%s: %.1f s (peak memory so far %.2f GB)", what, seconds, peak_memory_gb())
 
 
 def peak_memory_gb() -> float:
