@@ -26,9 +26,9 @@ process SCDEFER_TRAIN {
     prefix = task.ext.prefix ?: "${meta.id}_scdefer"
     def n_clusters = meta.n_clusters ?: 'auto'
     def device = task.accelerator ? 'cuda' : 'cpu'
-    // Outside the task directory, so that a retried task (a new directory) resumes training from
-    // the last checkpoint instead of starting over; the same inputs and options are required.
-    def checkpoints = task.ext.checkpoint_dir ?: "${workflow.workDir}/scdefer-checkpoints/${meta.id}"
+    // ext.checkpoint_dir (a directory outside the task's own, e.g. under workDir): a retried task
+    // then resumes training from the last checkpoint instead of starting over.
+    def checkpoint = task.ext.checkpoint_dir ? "--checkpoint-dir '${task.ext.checkpoint_dir}'" : ''
     if ("${h5ad}" == "${prefix}.h5ad") error "SCDEFER_TRAIN: input and output names are the same; set ext.prefix"
     """
     export MPLCONFIGDIR=./tmp/mpl NUMBA_CACHE_DIR=./tmp/numba TORCHINDUCTOR_CACHE_DIR=./tmp/torchinductor
@@ -39,7 +39,7 @@ process SCDEFER_TRAIN {
         --n-clusters ${n_clusters} \\
         --device ${device} \\
         --threads ${task.cpus} \\
-        --checkpoint-dir '${checkpoints}' \\
+        ${checkpoint} \\
         --quiet \\
         ${args}
 
