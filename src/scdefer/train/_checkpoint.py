@@ -70,9 +70,10 @@ class Checkpointer:
         path = self.directory / CHECKPOINT_FILE
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # a foreign or damaged file
+        except Exception:  # an empty, truncated or foreign file
             raise ScDeferInputError(
-                f"cannot read the checkpoint {path} ({error}); delete it to start over") from None
+                f"{path} is not a complete scdefer checkpoint (empty, truncated or another "
+                "program's file); delete it to start over") from None
         if state.get("key") != self.key:
             raise ScDeferInputError(
                 f"the checkpoint in {self.directory} was made for other cells or settings; delete "

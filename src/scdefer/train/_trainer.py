@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -194,7 +195,7 @@ class Trainer:
             else:
                 best = min(best, sums["loss"])
             self._save("pretrain", epoch + 1, network, optimizer, batcher,
-                       {"best": best, "stale": stale, "stopped": stopped})
+                       functools.partial(dict, best=best, stale=stale, stopped=stopped))
             if stopped:
                 bar.close()
                 return epoch + 1
@@ -222,12 +223,8 @@ class Trainer:
             network.train()
             sums = self._run_epoch(network, batcher, optimizer, targets=targets, clustering=True)
             self._record("cluster", epoch, sums, bar)
-            extras: dict[str, Any] = {}
-            if targets is not None:
-                extras["targets"] = {k: v.cpu() for k, v in targets.items()}
-            if previous is not None:
-                extras["previous"] = torch.from_numpy(previous)
-            self._save("cluster", epoch + 1, network, optimizer, batcher, extras)
+            self._save("cluster", epoch + 1, network, optimizer, batcher,
+                       functools.partial(self._cluster_state, targets, previous))
         return p.epochs
 
     # -- checkpoints ----------------------------------------------------------------------------
@@ -244,15 +241,29 @@ class Trainer:
         self.history = list(state["history"])
         return int(state["epoch"]), dict(state["extras"])
 
+    @staticmethod
+    def _cluster_state(targets: dict[str, torch.Tensor] | None,
+                       previous: np.ndarray | None) -> dict[str, Any]:
+        """The clustering phase's own state: the current targets and the last refresh's labels."""
+        state: dict[str, Any] = {}
+        if targets is not None:
+            state["targets"] = {k: v.cpu() for k, v in targets.items()}
+        if previous is not None:
+            state["previous"] = torch.from_numpy(previous)
+        return state
+
     def _save(self, phase: str, epoch: int, network: ScDeferNetwork,
               optimizer: torch.optim.Optimizer, batcher: ClusterBatcher,
-              extras: dict[str, Any]) -> None:
-        """Checkpoint the end of ``epoch`` when one is due (see :class:`Checkpointer`)."""
+              extras: Callable[[], dict[str, Any]]) -> None:
+        """Checkpoint the end of ``epoch`` when one is due (see :class:`Checkpointer`).
+
+        ``extras`` makes the phase's own state; it is called only when a checkpoint is written.
+        """
         if not self.checkpoints.due():
             return
         state = {"phase": phase, "epoch": epoch, "network": network.state_dict(),
                  "optimizer": optimizer.state_dict(), "random": random_state(batcher.rng),
-                 "history": self.history, "extras": extras,
+                 "history": self.history, "extras": extras(),
                  "n_clusters": network.centers.shape[0]}
         if phase == "cluster":
             state["pretrain_view"] = torch.from_numpy(self._views["pretrain"])
