@@ -8,6 +8,8 @@ so the representations are saved to ``bench/work/reps/`` and scored offline by
 
     python bench/diagnose.py --seeds 0 1 2 --tag default
     python bench/diagnose.py --seeds 0 --tag nograph --options '{"weight_graph": 0}'
+    python bench/diagnose.py --files bench/work/scale/prep_100000.h5ad --label-key group \
+        --device cuda --seeds 0 --tag scale   # an already preprocessed file is used as it is
 
 Every run is its own process (memory and thread settings stay its own); 2 threads by default.
 """
@@ -28,8 +30,13 @@ REPS = BENCH / "work" / "reps"
 SKIP = {"Yan.h5ad"}  # RPKM, not counts
 
 
-def run_one(path: Path, seed: int, options: dict, tag: str, threads: int) -> Path:
-    """Preprocess and train one dataset; save PCA, latents and DEC probabilities to an npz."""
+def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
+            label_key: str = "cell_type", device: str = "cpu") -> Path:
+    """Preprocess and train one dataset; save PCA, latents, DEC probabilities and labels.
+
+    A file that ``scdefer preprocess`` wrote already (PCA and graph present) is not preprocessed
+    again.
+    """
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -37,15 +44,19 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int) -> Pat
     import numpy as np
 
     from scdefer._runtime import seed_everything, set_threads
+    from scdefer.keys import CONNECTIVITIES, PCA
     from scdefer.preprocessing import preprocess
     from scdefer.train import CellData, Trainer, TrainParams
 
     set_threads(threads)
     raw = ad.read_h5ad(path)
-    truth = raw.obs["cell_type"].astype(str)
-    unlabelled = ad.AnnData(raw.X, obs=raw.obs[[]].copy(), var=raw.var[[]].copy())
+    truth = raw.obs[label_key].astype(str)
     start = time.perf_counter()
-    prepared = preprocess(unlabelled)
+    if PCA in raw.obsm and CONNECTIVITIES in raw.obsp:
+        prepared = raw
+    else:
+        unlabelled = ad.AnnData(raw.X, obs=raw.obs[[]].copy(), var=raw.var[[]].copy())
+        prepared = preprocess(unlabelled)
     k_true = int(truth.nunique())
     params = TrainParams(n_clusters=options.pop("n_clusters", k_true), seed=seed, **options).resolved()
     seed_everything(seed)
@@ -58,18 +69,21 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int) -> Pat
 
     import torch
 
-    _, result = Trainer(data, params, torch.device("cpu"), progress=False, on_phase_end=keep).fit()
+    _, result = Trainer(data, params, torch.device(device), progress=False,
+                        on_phase_end=keep).fit()
     seconds = time.perf_counter() - start
     out = REPS / tag / f"{path.stem}_s{seed}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
-        out, pca=prepared.obsm["X_pca"], proba=result.proba,
+        out, pca=prepared.obsm[PCA], proba=result.proba, labels=result.labels,
+        label_change=np.array([h.get("label_change", np.nan) for h in result.history]),
         truth=truth.loc[prepared.obs_names].to_numpy().astype(str), **saved,
         meta=json.dumps({"dataset": path.stem, "seed": seed, "tag": tag, "options": options,
                          "n_clusters": result.n_clusters, "k_true": k_true,
                          "pretrain_epochs_run": result.pretrain_epochs_run,
                          "epochs_run": result.epochs_run, "wall_s": round(seconds, 1),
-                         "threads": threads,
+                         "threads": threads, "device": device,
+                         "final_source": result.final_source,
                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
     )
     return out
@@ -80,6 +94,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--datasets", nargs="*", help="file stems (default: every count dataset)")
+    parser.add_argument("--files", type=Path, nargs="*", help="these .h5ad files instead of --data")
+    parser.add_argument("--label-key", default="cell_type", help="obs column of the true labels")
+    parser.add_argument("--device", default="cpu", help="torch device to train on")
     parser.add_argument("--tag", default="default", help="name of this configuration")
     parser.add_argument("--options", default="{}", help="TrainParams fields as JSON")
     parser.add_argument("--threads", type=int, default=2)
@@ -87,10 +104,13 @@ def main() -> None:
     args = parser.parse_args()
     options = json.loads(args.options)
     if args.one:
-        print(run_one(Path(args.one[0]), int(args.one[1]), options, args.tag, args.threads))
+        print(run_one(Path(args.one[0]), int(args.one[1]), options, args.tag, args.threads,
+                      args.label_key, args.device))
         return
     files = sorted((p for p in args.data.glob("*.h5ad") if p.name not in SKIP),
                    key=lambda p: p.stat().st_size)
+    if args.files:
+        files = args.files
     if args.datasets:
         files = [p for p in files if p.stem in args.datasets]
     for seed in args.seeds:  # seed-major: a partial run still covers every dataset
@@ -99,7 +119,8 @@ def main() -> None:
             if target.exists():
                 continue
             cmd = [sys.executable, __file__, "--threads", str(args.threads), "--tag", args.tag,
-                   "--options", args.options, "--one", str(path), str(seed)]
+                   "--options", args.options, "--label-key", args.label_key,
+                   "--device", args.device, "--one", str(path), str(seed)]
             tic = time.perf_counter()
             res = subprocess.run(cmd, capture_output=True, text=True)
             status = "ok" if res.returncode == 0 else f"FAILED: {res.stderr.strip()[-400:]}"

@@ -9,6 +9,7 @@ recall of the small classes (under 5% of the cells) after one-to-one matching, w
 rare types shows. Labels are read only here, to score.
 
     python bench/readouts.py --tags default > bench/results/diagnose.tsv
+    python bench/readouts.py --tags scale --quick   # DEC, final labels, K-means per representation
 """
 
 from __future__ import annotations
@@ -57,8 +58,8 @@ ENSEMBLE_NAME = {"kmeans": "kmeans", "spectral": "spectral", "leiden_at_k": "lei
 ENSEMBLE_VIEW = {"pca": "pca", "pretrain_z": "pretrain", "cluster_z": "z"}
 
 
-def score_file(path: Path) -> list[dict]:
-    """Every readout of one saved run."""
+def score_file(path: Path, quick: bool = False) -> list[dict]:
+    """Every readout of one saved run (``quick``: the DEC head, the final labels, K-means)."""
     saved = np.load(path)
     meta = json.loads(str(saved["meta"]))
     truth, k, seed = saved["truth"], meta["n_clusters"], meta["seed"]
@@ -76,6 +77,13 @@ def score_file(path: Path) -> list[dict]:
 
     dec = saved["proba"].argmax(axis=1)
     add("dec", "cluster_z", dec)
+    if "labels" in saved:  # what training output, whatever --final-assignment chose
+        add("final", meta.get("final_source", ""), saved["labels"])
+    if quick:
+        for rep in REPRESENTATIONS:
+            if rep in saved:
+                add("kmeans", rep, kmeans_labels(saved[rep], k, seed))
+        return rows
     # The candidates of --final-assignment ensemble, computed once and reused as readouts.
     views = {"pca": saved["pca"], "pretrain": saved["pretrain_z"], "z": saved["cluster_z"]}
     candidates = ensemble_partitions(views, dec, k, seed)
@@ -123,13 +131,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tags", nargs="+", default=["default"])
     parser.add_argument("--seeds", nargs="*", type=int, help="only these seeds (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the DEC head, the final labels and K-means on each one")
     args = parser.parse_args()
     rows = []
     for tag in args.tags:
         for path in sorted((REPS / tag).glob("*.npz")):
             if args.seeds and int(path.stem.rsplit("_s", 1)[1]) not in args.seeds:
                 continue
-            rows.extend(score_file(path))
+            rows.extend(score_file(path, args.quick))
     pd.DataFrame(rows).to_csv(sys.stdout, sep="\t", index=False)
 
 

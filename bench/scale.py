@@ -14,6 +14,10 @@ with a slope-1 reference line).
         --out bench/results/scale.tsv
     python bench/scale.py --plot bench/results/scale.tsv     # -> bench/results/scale.png
     python bench/scale.py --summary bench/results/scale.tsv  # markdown table and log-log slopes
+    python bench/scale.py --device cuda --threads 16 --out bench/results/scale_gpu.tsv
+
+On a GPU (``--device cuda``) the train row also has the peak GPU memory allocated by torch
+(``gpu_peak_mb``, read from the train command's last log line).
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ import pandas as pd
 
 WORK = Path(__file__).resolve().parent / "work" / "scale"
 COLUMNS = ("cells", "step", "seconds", "peak_rss_mb", "ari", "nmi", "n_clusters", "threads",
-           "revision", "command")
+           "revision", "command", "device", "gpu_peak_mb")
+GPU_PEAK = re.compile(r"GPU ([\d.]+) GB")
 
 
-def timed(command: list[str], threads: int) -> tuple[float, float]:
-    """Run ``command`` under /usr/bin/time -v; return (wall seconds, peak RSS in MB)."""
+def timed(command: list[str], threads: int) -> tuple[float, float, float]:
+    """Run ``command`` under /usr/bin/time -v: (wall seconds, peak RSS MB, peak GPU MB or NaN)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True,
                           env=env)
@@ -43,7 +48,9 @@ def timed(command: list[str], threads: int) -> tuple[float, float]:
     wall = re.search(r"Elapsed \(wall clock\) time .*: (?:(\d+):)?(\d+):([\d.]+)", done.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
     hours, minutes, seconds = (float(g) if g else 0.0 for g in wall.groups())
-    return hours * 3600 + minutes * 60 + seconds, int(rss.group(1)) / 1024
+    gpu = GPU_PEAK.findall(done.stderr)
+    return (hours * 3600 + minutes * 60 + seconds, int(rss.group(1)) / 1024,
+            float(gpu[-1]) * 1024 if gpu else np.nan)
 
 
 def scores(path: Path) -> tuple[float, float, int]:
@@ -61,13 +68,14 @@ STEPS = ("simulate", "preprocess", "train")
 
 
 def run(cells: list[int], threads: int, out: Path, seed: int,
-        only: tuple[str, ...] = STEPS) -> None:
+        only: tuple[str, ...] = STEPS, device: str = "cpu") -> None:
     """Simulate, preprocess and train at every size; append each step's row to ``out``."""
-    exe = str(Path(sys.executable).parent / "scdefer")
+    exe = [sys.executable, "-m", "scdefer"]
     import scdefer  # the code that runs (a frozen worktree through PYTHONPATH, or this checkout)
 
-    revision = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, cwd=Path(scdefer.__file__).parent).stdout.strip()
+    revision = os.environ.get("BENCH_REVISION") or subprocess.run(  # a copy without .git: given
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+        cwd=Path(scdefer.__file__).parent).stdout.strip()
     WORK.mkdir(parents=True, exist_ok=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not out.exists():
@@ -75,21 +83,23 @@ def run(cells: list[int], threads: int, out: Path, seed: int,
     for n in cells:
         raw, prep, clustered = (WORK / f"{name}_{n}.h5ad" for name in ("sim", "prep", "clustered"))
         steps = {
-            "simulate": [exe, "simulate", "--n-cells", str(n), "--n-genes", "2000",
+            "simulate": [*exe, "simulate", "--n-cells", str(n), "--n-genes", "2000",
                          "--n-groups", "8", "--seed", str(seed), "-o", str(raw), "--quiet"],
-            "preprocess": [exe, "preprocess", str(raw), "-o", str(prep), "--threads",
+            "preprocess": [*exe, "preprocess", str(raw), "-o", str(prep), "--threads",
                            str(threads), "--quiet"],
-            "train": [exe, "train", str(prep), "-o", str(clustered), "--threads", str(threads),
-                      "--seed", str(seed), "--quiet"],
+            "train": [*exe, "train", str(prep), "-o", str(clustered), "--threads", str(threads),
+                      "--seed", str(seed), "--device", device,
+                      *(["--quiet"] if device == "cpu" else [])],  # its last line: GPU peak
         }
         for step, command in steps.items():
             if step not in only:
                 continue
-            seconds, rss = timed(command, threads)
+            seconds, rss, gpu = timed(command, threads)
             ari, nmi, found = scores(clustered) if step == "train" else (np.nan, np.nan, 0)
-            shown = " ".join(c.replace(str(WORK) + "/", "") for c in command[1:])
+            shown = " ".join(c.replace(str(WORK) + "/", "") for c in command[len(exe):])
             row = (n, step, f"{seconds:.1f}", f"{rss:.0f}", f"{ari:.4f}", f"{nmi:.4f}",
-                   found or "", threads, revision, f"scdefer {shown}")
+                   found or "", threads, revision, f"scdefer {shown}", device,
+                   "" if np.isnan(gpu) else f"{gpu:.0f}")
             with out.open("a") as handle:
                 handle.write("\t".join(map(str, row)) + "\n")
             print("\t".join(map(str, row[:7])), flush=True)
@@ -114,7 +124,9 @@ def plot(table: Path) -> Path:
         ax.plot(x, start * x / x[0], "k--", lw=1, label="linear (slope 1) from train")
         ax.set(xscale="log", yscale="log", xlabel="cells", ylabel=label)
         ax.legend(fontsize=8)
-    fig.suptitle("scdefer on simulated data (2,000 genes, 8 groups), defaults, 2 threads")
+    device = frame["device"].dropna().iloc[0] if "device" in frame else "cpu"
+    fig.suptitle(f"scdefer on simulated data (2,000 genes, 8 groups), defaults, "
+                 f"{frame['threads'].iloc[0]} threads, train on {device}")
     fig.tight_layout()
     path = table.with_suffix(".png")
     fig.savefig(path, dpi=120)
@@ -152,6 +164,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS),
                         help="steps to run (e.g. simulate preprocess for 1,000,000 cells)")
+    parser.add_argument("--device", default="cpu", help="--device of the train step (cpu, cuda)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/scale.tsv"))
     parser.add_argument("--plot", type=Path, help="draw the PNG of this table and stop")
     parser.add_argument("--summary", type=Path, help="print this table and its slopes as markdown")
@@ -162,7 +175,7 @@ def main() -> None:
     if args.summary:
         print(summary(args.summary))
         return
-    run(args.cells, args.threads, args.out, args.seed, tuple(args.steps))
+    run(args.cells, args.threads, args.out, args.seed, tuple(args.steps), args.device)
 
 
 if __name__ == "__main__":

@@ -91,3 +91,22 @@ def test_global_attention_thins_many_keys() -> None:
     assert torch.equal(thinned, global_attention(queries, spaced, max_keys=250))
     assert not torch.equal(thinned, exact)
     assert (thinned - exact).abs().max() < 0.1  # an estimate of the same softmax average
+
+
+def test_attention_keys_follow_the_training_batch(graph: torch.Tensor) -> None:
+    """Inference over more cells than a batch attends to as many keys as training saw."""
+    from scdefer.module._network import global_attention
+    from scdefer.train import TrainParams, build_network
+
+    params = TrainParams(batch_size=8).resolved()
+    net = build_network(10, graph.shape[0], 2, params).eval()
+    assert net.attention_keys == 8
+    assert build_network(10, 30, 2, TrainParams(batch_size=0).resolved()).attention_keys > 30
+    with torch.no_grad():
+        net.beta.fill_(0.7)
+        out = net.encode(torch.rand(graph.shape[0], 10), graph)
+        a, b = net.weight_a, net.weight_b
+        z_local = torch.sparse.mm(graph, a * out.z_dense + b * out.z_graph)
+        spaced = z_local[torch.linspace(0, graph.shape[0] - 1, 8).long()]
+        expected = 0.7 * global_attention(z_local, spaced) + z_local
+    torch.testing.assert_close(out.z, expected)

@@ -12,10 +12,11 @@ from ._losses import (
     target_distribution,
     zinb_nll,
 )
-from ._network import NetworkOutput, ScDeferNetwork
+from ._network import MAX_ATTENTION_KEYS, NetworkOutput, ScDeferNetwork
 from ._objective import GraphPairs, LossWeights, objective
 
 __all__ = [
+    "MAX_ATTENTION_KEYS",
     "GraphPairs",
     "LossWeights",
     "NetworkOutput",

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 import torch
 
 from ..graph import normalized_adjacency, to_torch_sparse
-from ..module import ScDeferNetwork, soft_assignment
+from ..module import MAX_ATTENTION_KEYS, ScDeferNetwork, soft_assignment
 from ..params import TrainParams
 from ._data import CellData
 
@@ -43,6 +43,7 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
         fusion_weights=params.fusion_weights,
         n_cells=n_cells,
         n_clusters=n_clusters,
+        attention_keys=params.batch_size or MAX_ATTENTION_KEYS,
     )
 
 

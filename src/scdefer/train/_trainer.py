@@ -16,7 +16,7 @@ from sklearn.cluster import KMeans
 from tqdm.auto import tqdm
 
 from .._errors import ScDeferInputError
-from .._progress import timed_step
+from .._progress import peak_memory, timed_step
 from ..assignment import cluster_means, final_labels
 from ..module import GraphPairs, LossWeights, ScDeferNetwork, objective, target_distribution
 from ..nclusters import estimate_n_clusters
@@ -123,6 +123,7 @@ class Trainer:
             history=self.history, pretrain_epochs_run=pre_epochs, epochs_run=epochs,
             seconds=time.perf_counter() - start,
         )
+        logger.info("trained in %.1f s (%s)", result.seconds, peak_memory())
         return network, result
 
     def _init_clusters(self, network: ScDeferNetwork) -> int:
