@@ -136,13 +136,17 @@ def plot(table: Path) -> Path:
 def summary(table: Path) -> str:
     """Markdown: the table, and the log-log slope of each step's time and memory against cells."""
     frame = pd.read_csv(table, sep="\t")
-    lines = ["| cells | step | wall s | peak RSS MB | ARI | NMI | K found |", "|" + "---:|" * 7]
+    gpu = "gpu_peak_mb" in frame and frame["gpu_peak_mb"].notna().any()
+    lines = ["| cells | step | wall s | peak RSS MB | ARI | NMI | K found |"
+             + (" GPU peak MB |" if gpu else ""), "|" + "---:|" * (7 + gpu)]
     for row in frame.itertuples():
         found = "" if pd.isna(row.n_clusters) else int(row.n_clusters)
         ari = "" if pd.isna(row.ari) else f"{row.ari:.3f}"
         nmi = "" if pd.isna(row.nmi) else f"{row.nmi:.3f}"
         lines.append(f"| {row.cells:,} | {row.step} | {row.seconds:.0f} | {row.peak_rss_mb:,.0f} "
-                     f"| {ari} | {nmi} | {found} |")
+                     f"| {ari} | {nmi} | {found} |"
+                     + (f" {'' if pd.isna(row.gpu_peak_mb) else f'{row.gpu_peak_mb:,.0f}'} |"
+                        if gpu else ""))
     lines += ["", "| step | cells | slope of time | slope of peak RSS |", "|---|---|---:|---:|"]
     for step, rows in frame.groupby("step", sort=False):
         rows = rows.sort_values("cells")
