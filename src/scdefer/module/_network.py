@@ -132,10 +132,9 @@ class ScDeferNetwork(nn.Module):
 
         The global attention of every cell looks at the first ``n_keys`` cells (all by default),
         thinned to ``attention_keys`` evenly spaced ones: a saved model passes its training cells
-        first and new cells after them. With ``chunk``
-        (inference) every cell-wise transform runs ``chunk`` rows at a time, so ``x`` may be a
-        sparse scipy matrix that is never made dense whole; memory is then cells x the widest
-        hidden layer.
+        first and new cells after them. With ``chunk`` (inference) every cell-wise transform runs
+        ``chunk`` rows at a time, so ``x`` may be a sparse scipy matrix that is never made dense
+        whole; memory is then cells x the widest hidden layer.
         """
         device = self.centers.device
         h_dense = h_graph = x
