@@ -110,3 +110,18 @@ def test_attention_keys_follow_the_training_batch(graph: torch.Tensor) -> None:
         spaced = z_local[torch.linspace(0, graph.shape[0] - 1, 8).long()]
         expected = 0.7 * global_attention(z_local, spaced) + z_local
     torch.testing.assert_close(out.z, expected)
+
+
+def test_attention_none_leaves_the_local_latent(graph: torch.Tensor) -> None:
+    """``attention="none"`` (the ablation) outputs the fused local latent, whatever beta is."""
+    from scdefer.train import TrainParams, build_network
+
+    net = build_network(10, graph.shape[0], 2, TrainParams(attention="none").resolved()).eval()
+    assert net.attention == "none"
+    with torch.no_grad():
+        net.beta.fill_(0.7)
+        out = net.encode(torch.rand(graph.shape[0], 10), graph)
+        z_local = torch.sparse.mm(graph, net.weight_a * out.z_dense + net.weight_b * out.z_graph)
+    torch.testing.assert_close(out.z, z_local)
+    with pytest.raises(ValueError, match="attention must be"):
+        ScDeferNetwork(10, attention="local")

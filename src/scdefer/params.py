@@ -19,6 +19,7 @@ Schedule = Literal["fast", "paper"]
 GraphLoss = Literal["pairs", "squared", "edges"]
 ZinbTarget = Literal["counts", "lognorm"]
 FusionWeights = Literal["dimension", "cell"]
+Attention = Literal["global", "none"]
 FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "ensemble"]
 FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus",
                                       "ensemble")
@@ -134,6 +135,10 @@ class TrainParams:
     fusion_weights: FusionWeights = option(
         "dimension", "Fusion weights a, b per latent 'dimension' (inductive) or per 'cell' "
         "(authors' code; new cells get the mean).", choices=("dimension", "cell"))
+    attention: Attention = option(
+        "global", "'global': the fused latent gets the learnt-weight term softmax(Z Z^T) Z over "
+        "the batch's cells (the paper's Eq. 5-6); 'none': Z is the fused local latent alone "
+        "(an ablation).", choices=("global", "none"))
     graph_loss: GraphLoss | None = option(
         None, "'pairs': BCE on edges and as many sampled non-edges; 'squared': the paper's "
         "squared error ||A - sigmoid(ZZ^T)||^2 on the same pairs (Eq. 9); 'edges': squared "

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..params import Attention, FusionWeights
 from ._layers import DenseBlock, GraphBlock, Rows, TAGConv, by_rows, propagate
-
-FusionWeights = Literal["dimension", "cell"]
 
 
 @dataclass
@@ -75,6 +73,9 @@ class ScDeferNetwork(nn.Module):
         ones are thinned to this many). A softmax over 16,384 keys is far sharper than over 512:
         a network trained on 512-cell batches and applied with all 100,000 cells as keys lost
         its clusters (ARI 0.17 vs 1.0 of its graph latent alone, simulated data).
+    attention
+        ``"global"``: ``Z = beta softmax(Z_L Z_Lᵀ) Z_L + Z_L`` (Eq. 5-6, beta learnt from 0);
+        ``"none"``: ``Z = Z_L``, the fused local latent (ablation; beta stays 0, unused).
     """
 
     def __init__(
@@ -89,10 +90,14 @@ class ScDeferNetwork(nn.Module):
         n_cells: int | None = None,
         n_clusters: int = 1,
         attention_keys: int = MAX_ATTENTION_KEYS,
+        attention: Attention = "global",
     ) -> None:
         super().__init__()
+        if attention not in ("global", "none"):
+            raise ValueError(f"attention must be 'global' or 'none', got {attention!r}")
         self.alpha = alpha
         self.attention_keys = attention_keys
+        self.attention = attention
         widths = (n_genes, *hidden)
         self.dense_layers = nn.ModuleList(
             DenseBlock(widths[i], widths[i + 1], dropout) for i in range(len(hidden) - 1)
@@ -149,6 +154,8 @@ class ScDeferNetwork(nn.Module):
         z_graph = self.graph_out(fused, adj_t, chunk)
         a, b = self._fusion_weights(cell_index)
         z_local = propagate(adj_t, a * z_dense + b * z_graph)
+        if self.attention == "none":
+            return NetworkOutput(z_dense=z_dense, z_graph=z_graph, z=z_local)
         keys = z_local if n_keys is None else z_local[:n_keys]
         z_global = global_attention(z_local, keys, max_keys=self.attention_keys)
         z = self.beta * z_global + z_local

@@ -44,6 +44,7 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
         n_cells=n_cells,
         n_clusters=n_clusters,
         attention_keys=params.batch_size or MAX_ATTENTION_KEYS,
+        attention=params.attention,
     )
 
 
