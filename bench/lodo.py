@@ -8,6 +8,12 @@ readout is listed too, as a diagnostic, but cannot be chosen (no option outputs 
 baselines come from ``bench/run_accuracy.py`` (scanpy's standard pipeline, true K).
 
     python bench/lodo.py bench/results/diagnose.tsv bench/results/accuracy.tsv > bench/results/lodo.md
+
+Several readout tables may be given (the accuracy table comes last): their candidates compete
+together, e.g. two training configurations' ``final`` labels (``readouts.py --quick``)::
+
+    python bench/lodo.py bench/results/diagnose_attn512.tsv bench/results/diagnose_noattn.tsv \
+        bench/results/accuracy.tsv
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ BASELINES = ("leiden_at_k", "kmeans_pcs", "spectral_knn")
 # The other readouts (e.g. on the PCA alone) are diagnostics, listed but never chosen.
 OPTIONS = {"dec:cluster_z": "dec", "kmeans+means:cluster_z": "kmeans",
            "spectral+means:cluster_z": "spectral", "leiden_at_k+means:cluster_z": "leiden",
-           "consensus+means:cluster_z": "consensus", "ensemble+means:cluster_z": "ensemble"}
+           "consensus+means:cluster_z": "consensus", "ensemble+means:cluster_z": "ensemble",
+           "final:output": "what training output (its --final-assignment)"}
 
 
 def markdown(frame: pd.DataFrame, index: bool = True) -> str:
@@ -34,8 +41,10 @@ def markdown(frame: pd.DataFrame, index: bool = True) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
 
-def main(readouts_path: str, accuracy_path: str) -> None:
-    readouts = pd.read_csv(readouts_path, sep="\t")
+def main(readouts_paths: list[str], accuracy_path: str) -> None:
+    readouts = pd.concat([pd.read_csv(path, sep="\t") for path in readouts_paths])
+    # "final" rows name the partition training chose in "rep": one candidate whatever it chose
+    readouts.loc[readouts["readout"] == "final", "rep"] = "output"
     readouts["candidate"] = readouts["tag"] + ":" + readouts["readout"] + ":" + readouts["rep"]
     per = readouts.groupby(["candidate", "dataset"]).agg(
         ari=("ari", "mean"), nmi=("nmi", "mean"), sd=("ari", "std"), seeds=("seed", "nunique"))
@@ -84,4 +93,4 @@ def main(readouts_path: str, accuracy_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(sys.argv[1:-1], sys.argv[-1])
