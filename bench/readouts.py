@@ -76,7 +76,10 @@ def score_file(path: Path, quick: bool = False) -> list[dict]:
         })
 
     dec = saved["proba"].argmax(axis=1)
-    add("dec", "cluster_z", dec)
+    # Runs with a final assignment other than the head's save the soft assignment to the final
+    # clusters' means, not the head's: their "dec" row would be the final labels again.
+    if meta.get("final_source", "dec") == "dec":
+        add("dec", "cluster_z", dec)
     if "labels" in saved:  # what training output, whatever --final-assignment chose
         add("final", meta.get("final_source", ""), saved["labels"])
     if quick:
