@@ -98,7 +98,7 @@ def test_attention_keys_follow_the_training_batch(graph: torch.Tensor) -> None:
     from scdefer.module._network import global_attention
     from scdefer.train import TrainParams, build_network
 
-    params = TrainParams(batch_size=8).resolved()
+    params = TrainParams(batch_size=8, attention="global").resolved()
     net = build_network(10, graph.shape[0], 2, params).eval()
     assert net.attention_keys == 8
     assert build_network(10, 30, 2, TrainParams(batch_size=0).resolved()).attention_keys > 30

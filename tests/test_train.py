@@ -57,6 +57,21 @@ def test_save_load_predict_roundtrip(tmp_path, sim_prepared, sim_counts, fitted)
     assert m["ari"] > 0.6
 
 
+def test_model_saved_before_the_attention_option_keeps_its_attention(
+        tmp_path, sim_prepared) -> None:
+    """A model file without ``attention`` was trained with the global attention: kept on load."""
+    model = ScDefer(n_clusters=3, seed=0, attention="global", **TINY_TRAIN).fit(sim_prepared)
+    model.save(tmp_path / "model")
+    path = tmp_path / "model" / "model.pt"
+    payload = torch.load(path, weights_only=True)
+    del payload["train_params"]["attention"]
+    torch.save(payload, path)
+    loaded = ScDefer.load(tmp_path / "model", device="cpu")
+    assert loaded.params.attention == "global"
+    np.testing.assert_allclose(loaded.latent(sim_prepared), model.latent(sim_prepared),
+                               rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("method", ["kmeans", "spectral", "leiden", "consensus", "ensemble"])
 def test_final_assignment_on_the_embedding(tmp_path, sim_prepared, method: str) -> None:
     """Final labels from a clustering of Z; centres become the clusters' means, so the labels
@@ -160,6 +175,8 @@ def test_paper_schedule_is_the_paper() -> None:
         ("squared", 0.3, 0.1, 0.5, 0.1)
     assert (p.pretrain_epochs, p.epochs, p.batch_size, p.pretrain_lr, p.lr) == (250, 250, 0, 5e-5, 1e-7)
     assert (p.input_noise, p.tol, p.pretrain_tol) == (0.0, 0.0, 0.0)
+    assert (p.attention, p.final_assignment) == ("global", "dec")
+    assert TrainParams().resolved().attention == "none"
     assert TrainParams(schedule="paper", graph_loss="pairs").resolved().graph_loss == "pairs"
 
 

@@ -187,6 +187,7 @@ class ScDefer:
         if payload.get("class") != cls.__name__:
             raise ScDeferInputError(f"{path} does not hold a {cls.__name__} model")
         params = dict(payload["train_params"])
+        params.setdefault("attention", "global")  # saved before the option: trained with it
         params["hidden"], params["decoder_hidden"] = (tuple(params["hidden"]),
                                                       tuple(params["decoder_hidden"]))
         model = cls(device=device, progress=False, **params)
