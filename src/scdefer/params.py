@@ -8,7 +8,7 @@ imports nothing heavy, so the CLI can build its options without loading torch or
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ._errors import ScDeferInputError
 from ._spec import check, check_value, option, specs
@@ -20,6 +20,7 @@ GraphLoss = Literal["pairs", "squared", "edges"]
 ZinbTarget = Literal["counts", "lognorm"]
 FusionWeights = Literal["dimension", "cell"]
 Attention = Literal["global", "none"]
+ATTENTIONS: tuple[str, ...] = get_args(Attention)
 FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "ensemble"]
 FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus",
                                       "ensemble")
@@ -141,7 +142,7 @@ class TrainParams:
     attention: Attention | None = option(
         None, "'global': the fused latent gets the learnt-weight term softmax(Z Z^T) Z over "
         "the batch's cells (the paper's Eq. 5-6); 'none': Z is the fused local latent alone.",
-        choices=("global", "none"))
+        choices=ATTENTIONS)
     graph_loss: GraphLoss | None = option(
         None, "'pairs': BCE on edges and as many sampled non-edges; 'squared': the paper's "
         "squared error ||A - sigmoid(ZZ^T)||^2 on the same pairs (Eq. 9); 'edges': squared "

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..params import Attention, FusionWeights
+from ..params import ATTENTIONS, Attention, FusionWeights
 from ._layers import DenseBlock, GraphBlock, Rows, TAGConv, by_rows, propagate
 
 
@@ -75,7 +75,8 @@ class ScDeferNetwork(nn.Module):
         its clusters (ARI 0.17 vs 1.0 of its graph latent alone, simulated data).
     attention
         ``"global"``: ``Z = beta softmax(Z_L Z_Lᵀ) Z_L + Z_L`` (Eq. 5-6, beta learnt from 0);
-        ``"none"``: ``Z = Z_L``, the fused local latent (ablation; beta stays 0, unused).
+        ``"none"``: ``Z = Z_L``, the fused local latent (the fast schedule's default; beta is
+        kept, unused, so every saved network has the same parameters).
     """
 
     def __init__(
@@ -93,8 +94,8 @@ class ScDeferNetwork(nn.Module):
         attention: Attention = "global",
     ) -> None:
         super().__init__()
-        if attention not in ("global", "none"):
-            raise ValueError(f"attention must be 'global' or 'none', got {attention!r}")
+        if attention not in ATTENTIONS:
+            raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
         self.alpha = alpha
         self.attention_keys = attention_keys
         self.attention = attention
