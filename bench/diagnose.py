@@ -69,8 +69,9 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
 
     import torch
 
-    _, result = Trainer(data, params, torch.device(device), progress=False,
-                        on_phase_end=keep).fit()
+    network, result = Trainer(data, params, torch.device(device), progress=False,
+                              on_phase_end=keep).fit()
+    saved["denoised_pca"] = denoised_pca(network, data, torch.device(device))
     seconds = time.perf_counter() - start
     out = REPS / tag / f"{path.stem}_s{seed}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +88,24 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
     )
     return out
+
+
+def denoised_pca(network, data, device, n_pcs: int = 50):
+    """PCA of log1p of the ZINB decoder's mean (the model's denoised expression), 50 PCs."""
+    import numpy as np
+    import torch
+    from sklearn.decomposition import PCA
+
+    from scdefer.train._inference import embed
+
+    network.eval()
+    with torch.no_grad():
+        z = embed(network, data, device).z
+        mean = torch.cat([torch.exp(network.mean_head(network.decoder(part))).clamp(1e-5, 1e6)
+                          for part in z.split(4096)])
+        values = torch.log1p(mean / mean.sum(1, keepdim=True) * 1e4).cpu().numpy()
+    n = int(min(n_pcs, values.shape[0] - 1, values.shape[1] - 1))
+    return PCA(n, random_state=0).fit_transform(values).astype(np.float32)
 
 
 def main() -> None:
