@@ -9,6 +9,12 @@ baselines come from ``bench/run_accuracy.py`` (scanpy's standard pipeline, true 
 
     python bench/lodo.py bench/results/diagnose.tsv bench/results/accuracy.tsv > bench/results/lodo.md
 
+``--choose`` names other choosable candidates (``readout:rep``), e.g. the ensemble designs of
+``bench/pools.py``::
+
+    python bench/lodo.py bench/results/pools.tsv bench/results/accuracy.tsv \
+        --choose cur+votes:cluster_z cur+scaled+pearson+votes:cluster_z
+
 Several readout tables may be given (the accuracy table comes last): their candidates compete
 together, e.g. two training configurations' ``final`` labels (``readouts.py --quick``)::
 
@@ -41,7 +47,7 @@ def markdown(frame: pd.DataFrame, index: bool = True) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
 
-def main(readouts_paths: list[str], accuracy_path: str) -> None:
+def main(readouts_paths: list[str], accuracy_path: str, choose: list[str] | None = None) -> None:
     readouts = pd.concat([pd.read_csv(path, sep="\t") for path in readouts_paths])
     # "final" rows name the partition training chose in "rep": one candidate whatever it chose
     readouts.loc[readouts["readout"] == "final", "rep"] = "output"
@@ -59,7 +65,7 @@ def main(readouts_paths: list[str], accuracy_path: str) -> None:
     best_single = base.groupby("method")[["ari", "nmi"]].mean()
     best_per_dataset = base.groupby("dataset")["ari"].max()
 
-    choosable = per[per["candidate"].str.split(":", n=1).str[1].isin(OPTIONS)]
+    choosable = per[per["candidate"].str.split(":", n=1).str[1].isin(choose or OPTIONS)]
     rows = []
     for left_out in datasets:
         train = choosable[choosable["dataset"] != left_out].groupby("candidate")["ari"].mean()
@@ -93,4 +99,12 @@ def main(readouts_paths: list[str], accuracy_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:-1], sys.argv[-1])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("tables", nargs="+", help="readout tables, then the accuracy table")
+    parser.add_argument("--choose", nargs="+", metavar="READOUT:REP",
+                        help="the candidates that may be chosen (default: the "
+                             "--final-assignment options)")
+    args = parser.parse_args()
+    main(args.tables[:-1], args.tables[-1], args.choose)

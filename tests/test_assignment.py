@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from scdefer.assignment import consensus_labels, ensemble_partitions, most_central
+from scdefer.assignment import (
+    consensus_labels,
+    ensemble_partitions,
+    most_central,
+    neighbour_votes,
+)
 from scdefer.evaluation import clustering_metrics
 
 
@@ -40,3 +46,32 @@ def test_consensus_of_agreeing_partitions_is_that_partition() -> None:
     relabelled = (truth + 1) % 4
     labels = consensus_labels([truth, relabelled, truth], 4, seed=0)
     assert clustering_metrics(truth, labels)["ari"] == 1.0
+
+
+def test_neighbour_votes_smooth_a_stray_cell_and_keep_clusters() -> None:
+    z, truth = _blobs()
+    partition = truth.copy()
+    partition[0] = 2  # a stray label inside cluster 0
+    votes = neighbour_votes(z, partition, 3, n_neighbors=15)
+    assert votes.shape == (z.shape[0], 3)
+    np.testing.assert_allclose(votes.sum(axis=1), 1.0)
+    labels = votes.argmax(axis=1)
+    assert labels[0] == 0  # its 15 neighbours outvote it
+    np.testing.assert_array_equal(labels[1:], truth[1:])
+    assert votes[0, 2] == pytest.approx(1 / 16, rel=1e-4)  # its own vote still counts
+
+
+def test_a_query_equal_to_a_reference_cell_gets_its_votes() -> None:
+    z, truth = _blobs(n=150)
+    partition = np.where(np.random.default_rng(1).random(truth.size) < 0.2, (truth + 1) % 3,
+                         truth)  # noisy, so that the votes are not all unanimous
+    own = neighbour_votes(z, partition, 3)
+    rows = np.array([5, 77, 149, 5])
+    np.testing.assert_allclose(neighbour_votes(z, partition, 3, query=z[rows]), own[rows])
+
+
+def test_the_nearer_neighbour_breaks_a_tie() -> None:
+    reference = np.array([[0.0], [1.0], [-2.0], [3.0], [-4.0]])
+    partition = np.array([0, 1, 0, 1, 2])
+    votes = neighbour_votes(reference, partition, 3, query=np.array([[0.9]]), n_neighbors=3)
+    assert votes.argmax() == 1  # two votes each for 0 and 1; the nearest cell (1.0) is a 1

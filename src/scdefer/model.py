@@ -17,6 +17,7 @@ from ._errors import ScDeferInputError
 from ._provenance import package_versions
 from ._runtime import resolve_device, seed_everything
 from ._version import __version__
+from .assignment import neighbour_votes
 from .io import atomic_directory
 from .keys import KEY, PREPROCESS_RECORD
 from .preprocessing import is_preprocessed
@@ -102,6 +103,9 @@ class ScDefer:
         self.preprocess_params = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         self.n_cells_trained = data.n_cells
         self.reference = Reference.from_prepared(adata)
+        if self.result.partition is not None:  # new cells vote on these clusters
+            self.reference.latent = self.result.latent
+            self.reference.partition = self.result.partition
         return self
 
     def _require_fitted(self) -> torch.nn.Module:
@@ -133,8 +137,10 @@ class ScDefer:
         """Place new cells (raw counts, or scdefer-preprocessed) into the training graph.
 
         Each cell is normalised to the training library-size target, projected on the training
-        PCA, attached to its nearest training cells and embedded with them (in chunks); its label
-        does not depend on the other cells in ``adata``. Missing model genes count as zeros.
+        PCA, attached to its nearest training cells and embedded with them (in chunks), and
+        labelled by a vote of its nearest training cells in the learnt embedding (or, when the
+        model's labels are its clustering head's, by the head); its label does not depend on the
+        other cells in ``adata``. Missing model genes count as zeros.
         """
         network = self._require_fitted()
         if self.reference is None:
@@ -146,7 +152,12 @@ class ScDefer:
             layer = self.preprocess_params.get("layer") or None
         cells = self.reference.query_cells(adata, layer)
         latent = embed_attached(network, self.reference, cells.features, cells.coords, self.device)
-        proba = assign(network, torch.from_numpy(latent).to(self.device)).cpu().numpy()
+        reference = self.reference
+        if reference.partition is None:  # the clustering head's labels: its soft assignments
+            proba = assign(network, torch.from_numpy(latent).to(self.device)).cpu().numpy()
+        else:  # the training cells' partition: a vote of the nearest training cells
+            proba = neighbour_votes(reference.latent, reference.partition,
+                                    int(network.centers.shape[0]), query=latent)
         return MappedCells(latent=latent, proba=proba, cells=cells)
 
     # -- persistence -----------------------------------------------------------------------------

@@ -169,8 +169,8 @@ class TrainParams:
         "the head) on the learnt embedding; 'ensemble', of the head and of K-means, spectral "
         "and Leiden on the PCA, the pre-trained and the final embedding (and joint graphs of "
         "the PCA with each), the partition agreeing most with all the others (largest summed "
-        "NMI). The cluster centres are then set to the clusters' means and each cell takes the "
-        "nearest, so a saved model labels new cells the same way.",
+        "NMI). Each cell then takes the majority label of its 16 nearest cells in the learnt "
+        "embedding (itself included), the vote a saved model gives new cells.",
         choices=FINAL_ASSIGNMENTS)
     seed: int = option(0, "Random seed.", minimum=0, cli=False)
 

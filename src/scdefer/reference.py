@@ -52,7 +52,9 @@ class Reference:
     ``target_sum`` is the library size every cell is scaled to before ``log1p`` (None for
     log-normalised input); ``pca_mean`` and ``pca_loadings`` (genes x PCs) reproduce the
     training PCA; ``features``, ``coords`` and ``adjacency`` are the training cells' log-normalised
-    genes, PCA coordinates and 0/1 KNN graph.
+    genes, PCA coordinates and 0/1 KNN graph. ``latent`` and ``partition`` (set after training
+    when the labels are not the clustering head's) are the training cells' learnt embedding and
+    the partition whose clusters new cells get by a vote of their nearest training cells.
     """
 
     genes: list[str]
@@ -64,6 +66,8 @@ class Reference:
     features: sp.csr_matrix
     coords: np.ndarray
     adjacency: sp.csr_matrix
+    latent: np.ndarray | None = None
+    partition: np.ndarray | None = None
 
     @property
     def n_cells(self) -> int:
@@ -118,6 +122,9 @@ class Reference:
             "coords": torch.from_numpy(np.ascontiguousarray(self.coords)),
             "features": _csr_payload(self.features),
             "adjacency": _csr_payload(self.adjacency),
+            "latent": None if self.latent is None else torch.from_numpy(self.latent),
+            "partition": None if self.partition is None else torch.from_numpy(
+                self.partition.astype(np.int64)),
         }
 
     @classmethod
@@ -133,6 +140,8 @@ class Reference:
             coords=payload["coords"].numpy(),
             features=_csr_from_payload(payload["features"]),
             adjacency=_csr_from_payload(payload["adjacency"]),
+            latent=_optional_array(payload.get("latent")),
+            partition=_optional_array(payload.get("partition")),
         )
 
     # -- new cells --------------------------------------------------------------------------------
@@ -270,6 +279,10 @@ def _gene_positions(var_names: np.ndarray, genes: list[str]) -> np.ndarray:
     for i, name in enumerate(var_names):
         first.setdefault(name, i)
     return np.array([first.get(g, -1) for g in genes], dtype=np.int64)
+
+
+def _optional_array(tensor: torch.Tensor | None) -> np.ndarray | None:
+    return None if tensor is None else tensor.numpy()
 
 
 def _csr_payload(matrix: sp.csr_matrix) -> dict[str, torch.Tensor]:

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .._errors import ScDeferInputError
 from .._progress import peak_memory, timed_step
-from ..assignment import cluster_means, final_labels
+from ..assignment import cluster_means, final_labels, neighbour_votes
 from ..module import GraphPairs, LossWeights, ScDeferNetwork, objective, target_distribution
 from ..nclusters import estimate_n_clusters
 from ..params import TrainParams
@@ -38,6 +38,7 @@ class TrainResult:
     labels: np.ndarray
     n_clusters: int
     final_source: str = "dec"  # the partition the final labels come from
+    partition: np.ndarray | None = None  # what the labels vote from (None: the head's Q)
     history: list[dict[str, float]] = field(default_factory=list)
     pretrain_epochs_run: int = 0
     epochs_run: int = 0
@@ -116,10 +117,10 @@ class Trainer:
         if self.on_phase_end is not None:
             self.on_phase_end("cluster", emb)
         with timed_step(f"final labels ({p.final_assignment})"):
-            q, source = self._final_assignment(network, emb, n_clusters)
+            q, source, partition = self._final_assignment(network, emb, n_clusters)
         result = TrainResult(
             latent=emb.z.cpu().numpy(), proba=q, labels=q.argmax(axis=1), n_clusters=n_clusters,
-            final_source=source,
+            final_source=source, partition=partition,
             history=self.history, pretrain_epochs_run=pre_epochs, epochs_run=epochs,
             seconds=time.perf_counter() - start,
         )
@@ -155,23 +156,26 @@ class Trainer:
         return n_clusters
 
     def _final_assignment(self, network: ScDeferNetwork, emb: Embedding,
-                          n_clusters: int) -> tuple[np.ndarray, str]:
-        """Soft assignments after the final labelling, and where the labels come from.
+                          n_clusters: int) -> tuple[np.ndarray, str, np.ndarray | None]:
+        """Soft assignments, where the labels come from, and the partition they vote from.
 
-        Unless the head labels, the centres move to the final clusters' means.
+        The head's labels are its soft assignments Q (no partition). Any other partition labels
+        each cell by a vote of its nearest cells in the learnt embedding (itself included, see
+        :func:`neighbour_votes`), the rule a saved model applies to new cells; the centres move
+        to the clusters' means.
         """
         q = assign(network, emb.z)
         method = self.params.final_assignment
         if method == "dec":
-            return q.cpu().numpy(), method
+            return q.cpu().numpy(), method, None
         z = emb.z.cpu().numpy()
         labels, source = final_labels(method, z, q.argmax(dim=1).cpu().numpy(), n_clusters,
                                       self.params.seed, views=self._views)
         if source == "dec":  # the ensemble chose the head's own labels: keep its centres
-            return q.cpu().numpy(), source
+            return q.cpu().numpy(), source, None
         network.init_centers(torch.from_numpy(cluster_means(z, labels)))
         logger.info("final labels: %s (%s), %d clusters", method, source, labels.max() + 1)
-        return assign(network, emb.z).cpu().numpy(), source
+        return neighbour_votes(z, labels, labels.max() + 1), source, labels
 
     # -- phases -------------------------------------------------------------------------------
     def _pretrain(self, network: ScDeferNetwork, batcher: ClusterBatcher) -> int:
