@@ -1,5 +1,5 @@
 """``python -m scdefer`` runs the CLI."""
 
-from .cli import app
+from .cli import run
 
-app(prog_name="scdefer")
+run()

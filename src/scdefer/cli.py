@@ -409,5 +409,22 @@ def run(
                    f"clusters {metrics['n_clusters_found']} (true {metrics['n_clusters_true']})")
 
 
+def run() -> None:
+    """The ``scdefer`` command: the app, with usage errors (unknown option, bad choice, missing
+    argument) as one ``scdefer: error:`` line and exit status 2, like every other bad input."""
+    try:
+        status = app(prog_name="scdefer", standalone_mode=False)
+    except typer.TyperException as exc:  # click's UsageError / BadParameter and their kin
+        context = getattr(exc, "ctx", None)
+        hint = f" (see '{context.command_path} --help')" if context is not None else ""
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"scdefer: error: {message}{hint}", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        typer.echo("scdefer: error: aborted", err=True)
+        sys.exit(1)
+    sys.exit(status if isinstance(status, int) else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    run()
