@@ -96,8 +96,9 @@ class TrainParams:
     """
 
     n_clusters: int | Literal["auto"] = option(
-        "auto", "Number of clusters, or 'auto' to estimate it (Leiden, resolution 1, on the PCA "
-        "15-NN graph).", choices=("auto",), minimum=2)
+        "auto", "Number of clusters, or 'auto' to estimate it from the PCA (Leiden, at a "
+        "resolution that falls as the number of cells grows).",
+        choices=("auto",), minimum=2)
     schedule: Schedule = option(
         "fast", "'fast': Cluster-GCN mini-batches, higher learning rates, early stopping; "
         "'paper': full-batch 250 + 250 epochs at lr 5e-5 / 1e-7, the paper's Eq. 9 graph loss "

@@ -19,6 +19,7 @@ from .._errors import ScDeferInputError
 from .._progress import peak_memory, timed_step
 from ..assignment import cluster_means, final_labels, neighbour_votes
 from ..module import GraphPairs, LossWeights, ScDeferNetwork, objective, target_distribution
+from ..nclusters import describe as describe_estimate
 from ..nclusters import estimate_n_clusters
 from ..params import TrainParams
 from ._batching import Batch, ClusterBatcher
@@ -141,8 +142,8 @@ class Trainer:
             # fragment into many tight communities, so Leiden over-counts there.
             with timed_step("estimating the number of clusters"):
                 n_clusters = estimate_n_clusters(data.coords, seed=p.seed)
-            logger.info("estimated number of clusters: %d (Leiden, resolution 1, on the PCA)",
-                        n_clusters)
+            logger.info("estimated number of clusters: %d (%s)", n_clusters,
+                        describe_estimate())
         n_clusters = int(n_clusters)
         if n_clusters > data.n_cells // 2:
             raise ScDeferInputError(
