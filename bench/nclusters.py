@@ -69,10 +69,34 @@ def k_found(reps: Path) -> pd.DataFrame:
     return table
 
 
+def print_auto_accuracy(auto: pd.DataFrame, accuracy: pd.DataFrame) -> None:
+    """ARI / NMI of scdefer with K = auto against scanpy's Leiden at resolution 1, per dataset."""
+    auto = auto[auto["method"] == "scdefer_auto"]
+    leiden = accuracy[accuracy["method"] == "leiden_default"]
+    stats = auto.groupby("dataset").agg(
+        seeds=("seed", lambda s: ",".join(map(str, sorted(s)))), k_true=("k_true", "first"),
+        k_used=("k_used", lambda k: "/".join(map(str, k))), ari_auto=("ari", "mean"),
+        ari_sd=("ari", "std"), nmi_auto=("nmi", "mean"))
+    stats = stats.join(leiden.groupby("dataset").agg(ari_leiden_res1=("ari", "mean"),
+                                                     nmi_leiden_res1=("nmi", "mean")))
+    stats["ari_gain"] = stats["ari_auto"] - stats["ari_leiden_res1"]
+    print("\n## scdefer with `--n-clusters auto` against Leiden at resolution 1\n")
+    print("Defaults, K = auto, 2 threads (`run_accuracy.py --methods scdefer_auto`); Leiden at "
+          "resolution 1 is scanpy's pipeline over seeds 0-2 (`accuracy.tsv`).\n")
+    print(markdown(stats.round(3)))
+    mean = stats[["ari_auto", "nmi_auto", "ari_leiden_res1", "nmi_leiden_res1"]].mean()
+    print(f"\nMean over {len(stats)} datasets: ARI {mean['ari_auto']:.3f} vs "
+          f"{mean['ari_leiden_res1']:.3f} ({mean['ari_auto'] - mean['ari_leiden_res1']:+.3f}), "
+          f"NMI {mean['nmi_auto']:.3f} vs {mean['nmi_leiden_res1']:.3f}; mean seed sd of ARI "
+          f"{stats['ari_sd'].mean():.3f}.\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=Path, required=True, help="folder of diagnose .npz runs")
     parser.add_argument("--accuracy", type=Path, required=True, help="accuracy.tsv")
+    parser.add_argument("--auto", type=Path, help="scdefer_auto rows of the current code "
+                        "(run_accuracy.py --methods scdefer_auto), scored against Leiden res 1")
     args = parser.parse_args()
     table = k_found(args.reps)
     setting = SETTING
@@ -126,6 +150,8 @@ def main() -> None:
                                   ["within_30pct"].sum()) for key in overall.head(8).index]
     print("Best settings on all eight (in-sample; a = 0 is a fixed resolution):\n")
     print(markdown(best.round(3), index=False))
+    if args.auto is not None:
+        print_auto_accuracy(pd.read_csv(args.auto, sep="\t"), accuracy)
     fixed = overall[overall.index.get_level_values("a") == 0.0].head(1)
     print(f"\nBest fixed resolution (a = 0): (r0, f) = "
           f"({fixed.index[0][0]:g}, {fixed.index[0][2]:g}), mean |log error| "
