@@ -10,7 +10,11 @@ import sys
 import pytest
 
 from scdefer import ScDeferInputError
-from scdefer._runtime import default_threads, resolve_device, set_threads
+import torch
+
+from scdefer._runtime import (default_threads, deterministic_algorithms, resolve_device,
+                              set_threads)
+from scdefer.module._losses import graph_pair_loss
 
 PROBE = "from scdefer._runtime import return_freed_memory as f; print(f())"
 
@@ -73,3 +77,29 @@ def test_cuda_with_old_driver_names_the_driver(monkeypatch) -> None:
     _fake_cuda(monkeypatch, False, old)
     with pytest.raises(ScDeferInputError, match=r"driver is too old.*580 or newer.*found version 12040"):
         resolve_device("cuda")
+
+
+def _graph_loss_gradient(z0: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+    z = z0.clone().requires_grad_(True)
+    graph_pair_loss(z, pairs[:, :100_000], pairs[:, 100_000:]).backward()
+    return z.grad
+
+
+def test_training_kernels_are_repeatable_with_several_threads() -> None:
+    """The graph loss's gradient (summed over edge ends) is bit-identical run to run with 2
+    threads inside ``deterministic_algorithms`` (by default torch adds it with parallel atomics),
+    and the caller's setting comes back afterwards."""
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        generator = torch.Generator().manual_seed(0)
+        z0 = torch.randn(512, 24, generator=generator)
+        pairs = torch.randint(0, 512, (2, 200_000), generator=generator)
+        assert not torch.are_deterministic_algorithms_enabled()
+        with deterministic_algorithms():
+            grads = [_graph_loss_gradient(z0, pairs) for _ in range(4)]
+        assert not torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.set_num_threads(previous_threads)
+    for grad in grads[1:]:
+        assert torch.equal(grad, grads[0])

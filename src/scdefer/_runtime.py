@@ -8,6 +8,8 @@ import logging
 import os
 import random
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import numpy as np
@@ -61,6 +63,25 @@ def return_freed_memory(threshold: int = 128 * 1024) -> bool:
         return False
 
 
+@contextmanager
+def deterministic_algorithms() -> Iterator[None]:
+    """Deterministic kernels inside the block; the caller's setting is restored after it.
+
+    Without this, training with more than one CPU thread is not repeatable: the gradient of
+    ``z[index]`` (the graph loss's edge ends) is summed with parallel atomic adds, whose order
+    changes from run to run (two runs of one seed differed in Z by 0.02 on 1,500 cells). On a
+    GPU it also selects deterministic kernels (cuBLAS needs ``CUBLAS_WORKSPACE_CONFIG``, set by
+    :func:`resolve_device`). Kernels without a deterministic version only warn.
+    """
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA); make cuDNN deterministic."""
     random.seed(seed)
@@ -107,6 +128,8 @@ def resolve_device(choice: str = "auto") -> torch.device:
             f"--device {choice}: only {torch.cuda.device_count()} GPU(s) are visible"
         )
     if device.type == "cuda":
+        # read when cuBLAS starts; deterministic GEMMs need it (see deterministic_algorithms)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         logger.info(
             "device: %s (%s), torch %s, CUDA %s",
             device,

@@ -15,7 +15,7 @@ import torch
 
 from ._errors import ScDeferInputError
 from ._provenance import package_versions
-from ._runtime import resolve_device, seed_everything
+from ._runtime import deterministic_algorithms, resolve_device, seed_everything
 from ._version import __version__
 from .assignment import neighbour_votes
 from .io import atomic_directory
@@ -98,7 +98,8 @@ class ScDefer:
         data = CellData.from_anndata(adata, self.params.zinb_target)
         trainer = Trainer(data, self.params, self.device, self.progress,
                           checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every)
-        self.network, self.result = trainer.fit()
+        with deterministic_algorithms():
+            self.network, self.result = trainer.fit()
         self.var_names = list(map(str, adata.var_names))
         self.preprocess_params = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         self.n_cells_trained = data.n_cells
