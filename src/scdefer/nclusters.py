@@ -55,7 +55,7 @@ def estimate_n_clusters(coords: np.ndarray, seed: int = 0) -> int:
 
 
 def describe() -> str:
-    """One line for logs and help: how ``auto`` counts."""
+    """One line for the training log: how ``auto`` counted."""
     return (f"Leiden on the PCA {NEIGHBORS}-NN graph at resolution min({MAX_RESOLUTION:g}, "
             f"{RESOLUTION_AT_REFERENCE:g} x ({REFERENCE_CELLS:,} / cells)^{SIZE_EXPONENT:g}), "
             f"communities of at least {MIN_FRACTION:.0%} of the cells")
