@@ -31,7 +31,7 @@ SKIP = {"Yan.h5ad"}  # RPKM, not counts
 
 
 def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
-            label_key: str = "cell_type", device: str = "cpu") -> Path:
+            label_key: str = "cell_type", device: str = "cpu", probe_input: str = "") -> Path:
     """Preprocess and train one dataset; save PCA, latents, DEC probabilities and labels.
 
     A file that ``scdefer preprocess`` wrote already (PCA and graph present) is not preprocessed
@@ -61,6 +61,11 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
     params = TrainParams(n_clusters=options.pop("n_clusters", k_true), seed=seed, **options).resolved()
     seed_everything(seed)
     data = CellData.from_anndata(prepared, params.zinb_target)
+    if probe_input == "pearson":  # a probe, not an option: the network's input becomes the residuals
+        import scipy.sparse as sp
+        from views import pearson_residuals
+
+        data.features = sp.csr_matrix(pearson_residuals(data.target))
     saved: dict[str, np.ndarray] = {}
 
     def keep(phase: str, emb) -> None:
@@ -83,7 +88,7 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
                          "n_clusters": result.n_clusters, "k_true": k_true,
                          "pretrain_epochs_run": result.pretrain_epochs_run,
                          "epochs_run": result.epochs_run, "wall_s": round(seconds, 1),
-                         "threads": threads, "device": device,
+                         "threads": threads, "device": device, "probe_input": probe_input,
                          "final_source": result.final_source,
                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
     )
@@ -119,12 +124,15 @@ def main() -> None:
     parser.add_argument("--tag", default="default", help="name of this configuration")
     parser.add_argument("--options", default="{}", help="TrainParams fields as JSON")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--probe-input", choices=("", "pearson"), default="",
+                        help="probe: train on clipped Pearson residuals instead of log-normalised "
+                        "input (bench only; saved models and predict do not know it)")
     parser.add_argument("--one", nargs=2, metavar=("FILE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     options = json.loads(args.options)
     if args.one:
         print(run_one(Path(args.one[0]), int(args.one[1]), options, args.tag, args.threads,
-                      args.label_key, args.device))
+                      args.label_key, args.device, args.probe_input))
         return
     files = sorted((p for p in args.data.glob("*.h5ad") if p.name not in SKIP),
                    key=lambda p: p.stat().st_size)
@@ -139,7 +147,7 @@ def main() -> None:
                 continue
             cmd = [sys.executable, __file__, "--threads", str(args.threads), "--tag", args.tag,
                    "--options", args.options, "--label-key", args.label_key,
-                   "--device", args.device, "--one", str(path), str(seed)]
+                   "--device", args.device, "--probe-input", args.probe_input, "--one", str(path), str(seed)]
             tic = time.perf_counter()
             res = subprocess.run(cmd, capture_output=True, text=True)
             status = "ok" if res.returncode == 0 else f"FAILED: {res.stderr.strip()[-400:]}"

@@ -56,12 +56,13 @@ def scaled_pca(lognorm: sp.csr_matrix, n_pcs: int = 50) -> np.ndarray:
                          matrix.shape[1], n_pcs)
 
 
-def pearson_residual_pca(counts: sp.csr_matrix, n_pcs: int = 50,
-                         theta: float = PEARSON_THETA) -> np.ndarray:
-    """PCA of analytic Pearson residuals of the counts (Lause, Berens & Kobak 2021).
+def pearson_residual_rows(counts: sp.csr_matrix,
+                          theta: float = PEARSON_THETA) -> Callable[[slice], np.ndarray]:
+    """A function giving blocks of rows of the analytic Pearson residuals of the counts.
 
     Residual ``(x - mu) / sqrt(mu + mu^2 / theta)`` with ``mu`` = cell total x gene fraction,
-    clipped to +-sqrt(cells): a depth-aware alternative to log-normalisation.
+    clipped to +-sqrt(cells) (Lause, Berens & Kobak 2021): a depth-aware alternative to
+    log-normalisation.
     """
     matrix = sp.csr_matrix(counts, dtype=np.float32)
     cell_totals = np.asarray(matrix.sum(axis=1)).ravel()
@@ -76,4 +77,16 @@ def pearson_residual_pca(counts: sp.csr_matrix, n_pcs: int = 50,
                            where=spread > 0)
         return np.clip(values, -clip, clip)
 
-    return blockwise_pca(residuals, matrix.shape[0], matrix.shape[1], n_pcs)
+    return residuals
+
+
+def pearson_residuals(counts: sp.csr_matrix, theta: float = PEARSON_THETA) -> np.ndarray:
+    """The dense cells x genes Pearson residuals (float32); for the probes of small sets only."""
+    return pearson_residual_rows(counts, theta)(slice(None)).astype(np.float32)
+
+
+def pearson_residual_pca(counts: sp.csr_matrix, n_pcs: int = 50,
+                         theta: float = PEARSON_THETA) -> np.ndarray:
+    """PCA of the analytic Pearson residuals of the counts (:func:`pearson_residual_rows`)."""
+    return blockwise_pca(pearson_residual_rows(counts, theta), counts.shape[0], counts.shape[1],
+                         n_pcs)
