@@ -409,6 +409,11 @@ def run(
                    f"clusters {metrics['n_clusters_found']} (true {metrics['n_clusters_true']})")
 
 
+#: What typer's validation puts before the message of a rejected choice; the line reads better
+#: without it ("Invalid value for '--device': 'tpu' is not one of ...").
+VALIDATION_PREFIX = "Value error, "
+
+
 def run() -> None:
     """The ``scdefer`` command: the app, with usage errors (unknown option, bad choice, missing
     argument) as one ``scdefer: error:`` line and exit status 2, like every other bad input."""
@@ -418,6 +423,7 @@ def run() -> None:
         context = getattr(exc, "ctx", None)
         hint = f" (see '{context.command_path} --help')" if context is not None else ""
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        message = message.replace(VALIDATION_PREFIX, "")
         typer.echo(f"scdefer: error: {message}{hint}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
     except typer.Abort:
