@@ -61,11 +61,8 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
     params = TrainParams(n_clusters=options.pop("n_clusters", k_true), seed=seed, **options).resolved()
     seed_everything(seed)
     data = CellData.from_anndata(prepared, params.zinb_target)
-    if probe_input == "pearson":  # a probe, not an option: the network's input becomes the residuals
-        import scipy.sparse as sp
-        from views import pearson_residuals
-
-        data.features = sp.csr_matrix(pearson_residuals(data.target))
+    if probe_input:  # a probe, not an option: the network's input becomes (or gains) the residuals
+        use_probe_input(data, probe_input)
     saved: dict[str, np.ndarray] = {}
 
     def keep(phase: str, emb) -> None:
@@ -93,6 +90,59 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
     )
     return out
+
+
+def use_probe_input(data, probe_input: str) -> None:
+    """Replace the network's input by a probe's (``data.features`` and the network builder).
+
+    ``pearson``: clipped analytic Pearson residuals of the counts for both encoders. ``dual``:
+    the log-normalised genes to the dense encoder, the residuals to the graph encoder (the two
+    inputs won on complementary datasets): features are both side by side and the network's first
+    layer splits them.
+    """
+    import scipy.sparse as sp
+    from views import pearson_residuals
+
+    import scdefer.train._trainer as trainer_module
+    from scdefer.module import ScDeferNetwork
+    from scdefer.module._layers import by_rows, propagate
+    from scdefer.module._network import NetworkOutput
+
+    residuals = pearson_residuals(data.target)
+    if probe_input == "pearson":
+        data.features = sp.csr_matrix(residuals)
+        return
+    n_genes = data.features.shape[1]
+    data.features = sp.hstack([data.features, sp.csr_matrix(residuals)], format="csr")
+    build = trainer_module.build_network
+
+    class DualInputNetwork(ScDeferNetwork):
+        """The dense encoder's first layer reads columns :G, the graph encoder's columns G:."""
+
+        def encode(self, x, adj_t, cell_index=None, n_keys=None, chunk=None):
+            dense_first, graph_first = self.dense_layers[0], self.graph_layers[0]
+            lognorm, resid = x[:, :n_genes], x[:, n_genes:]
+            device = self.centers.device
+            h_dense = by_rows(dense_first, lognorm, chunk, device)
+            h_graph = graph_first(resid, adj_t, chunk)
+            for dense, graph in zip(self.dense_layers[1:], self.graph_layers[1:], strict=True):
+                fused = self._fuse(h_dense, h_graph)
+                h_dense = by_rows(dense, fused, chunk, device)
+                h_graph = graph(fused, adj_t, chunk)
+            fused = self._fuse(h_dense, h_graph)
+            z_dense = by_rows(self.dense_out, fused, chunk, device)
+            z_graph = self.graph_out(fused, adj_t, chunk)
+            a, b = self._fusion_weights(cell_index)
+            z_local = propagate(adj_t, a * z_dense + b * z_graph)
+            assert self.attention == "none", "the dual probe covers the default (no attention)"
+            return NetworkOutput(z_dense=z_dense, z_graph=z_graph, z=z_local)
+
+    def build_dual(_width, n_cells, n_clusters, params):
+        network = build(n_genes, n_cells, n_clusters, params)
+        network.__class__ = DualInputNetwork
+        return network
+
+    trainer_module.build_network = build_dual
 
 
 def denoised_pca(network, data, device, n_pcs: int = 50):
@@ -124,9 +174,11 @@ def main() -> None:
     parser.add_argument("--tag", default="default", help="name of this configuration")
     parser.add_argument("--options", default="{}", help="TrainParams fields as JSON")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--probe-input", choices=("", "pearson"), default="",
+    parser.add_argument("--probe-input", choices=("", "pearson", "dual"), default="",
                         help="probe: train on clipped Pearson residuals instead of log-normalised "
-                        "input (bench only; saved models and predict do not know it)")
+                        "input (pearson), or residuals to the graph encoder and log-normalised "
+                        "genes to the dense one (dual); bench only: saved models and predict do "
+                        "not know it")
     parser.add_argument("--one", nargs=2, metavar=("FILE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     options = json.loads(args.options)
