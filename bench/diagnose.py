@@ -97,8 +97,8 @@ def use_probe_input(data, probe_input: str) -> None:
 
     ``pearson``: clipped analytic Pearson residuals of the counts for both encoders. ``dual``:
     the log-normalised genes to the dense encoder, the residuals to the graph encoder (the two
-    inputs won on complementary datasets): features are both side by side and the network's first
-    layer splits them.
+    inputs won on complementary datasets); ``dual-swap``: the other way round. Features are both
+    side by side and the network's first layer splits them.
     """
     import scipy.sparse as sp
     from views import pearson_residuals
@@ -113,7 +113,10 @@ def use_probe_input(data, probe_input: str) -> None:
         data.features = sp.csr_matrix(residuals)
         return
     n_genes = data.features.shape[1]
-    data.features = sp.hstack([data.features, sp.csr_matrix(residuals)], format="csr")
+    sides = [data.features, sp.csr_matrix(residuals)]  # (dense encoder's, graph encoder's)
+    if probe_input == "dual-swap":
+        sides.reverse()
+    data.features = sp.hstack(sides, format="csr")
     build = trainer_module.build_network
 
     class DualInputNetwork(ScDeferNetwork):
@@ -121,10 +124,9 @@ def use_probe_input(data, probe_input: str) -> None:
 
         def encode(self, x, adj_t, cell_index=None, n_keys=None, chunk=None):
             dense_first, graph_first = self.dense_layers[0], self.graph_layers[0]
-            lognorm, resid = x[:, :n_genes], x[:, n_genes:]
             device = self.centers.device
-            h_dense = by_rows(dense_first, lognorm, chunk, device)
-            h_graph = graph_first(resid, adj_t, chunk)
+            h_dense = by_rows(dense_first, x[:, :n_genes], chunk, device)
+            h_graph = graph_first(x[:, n_genes:], adj_t, chunk)
             for dense, graph in zip(self.dense_layers[1:], self.graph_layers[1:], strict=True):
                 fused = self._fuse(h_dense, h_graph)
                 h_dense = by_rows(dense, fused, chunk, device)
@@ -174,11 +176,11 @@ def main() -> None:
     parser.add_argument("--tag", default="default", help="name of this configuration")
     parser.add_argument("--options", default="{}", help="TrainParams fields as JSON")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--probe-input", choices=("", "pearson", "dual"), default="",
+    parser.add_argument("--probe-input", choices=("", "pearson", "dual", "dual-swap"), default="",
                         help="probe: train on clipped Pearson residuals instead of log-normalised "
                         "input (pearson), or residuals to the graph encoder and log-normalised "
-                        "genes to the dense one (dual); bench only: saved models and predict do "
-                        "not know it")
+                        "genes to the dense one (dual), or the other way round (dual-swap); "
+                        "bench only: saved models and predict do not know it")
     parser.add_argument("--one", nargs=2, metavar=("FILE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     options = json.loads(args.options)
