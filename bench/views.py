@@ -12,10 +12,10 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
+from scdefer.residuals import PEARSON_THETA, PearsonResiduals
+
 #: Cells per block when a dense transform of the input is formed.
 VIEW_BLOCK = 8192
-#: Overdispersion of the Pearson residuals' negative binomial (Lause et al. 2021: 100).
-PEARSON_THETA = 100.0
 
 
 def blockwise_pca(rows: Callable[[slice], np.ndarray], n_cells: int, n_genes: int,
@@ -58,26 +58,11 @@ def scaled_pca(lognorm: sp.csr_matrix, n_pcs: int = 50) -> np.ndarray:
 
 def pearson_residual_rows(counts: sp.csr_matrix,
                           theta: float = PEARSON_THETA) -> Callable[[slice], np.ndarray]:
-    """A function giving blocks of rows of the analytic Pearson residuals of the counts.
-
-    Residual ``(x - mu) / sqrt(mu + mu^2 / theta)`` with ``mu`` = cell total x gene fraction,
-    clipped to +-sqrt(cells) (Lause, Berens & Kobak 2021): a depth-aware alternative to
-    log-normalisation.
-    """
+    """A function giving blocks of rows of the analytic Pearson residuals of the counts
+    (:class:`scdefer.residuals.PearsonResiduals` fitted on all of them)."""
     matrix = sp.csr_matrix(counts, dtype=np.float32)
-    cell_totals = np.asarray(matrix.sum(axis=1)).ravel()
-    gene_totals = np.asarray(matrix.sum(axis=0)).ravel()
-    fraction = gene_totals / max(gene_totals.sum(), 1.0)
-    clip = np.sqrt(matrix.shape[0])
-
-    def residuals(block: slice) -> np.ndarray:
-        mu = np.outer(cell_totals[block], fraction)
-        spread = np.sqrt(mu + mu**2 / theta)
-        values = np.divide(matrix[block].toarray() - mu, spread, out=np.zeros_like(mu),
-                           where=spread > 0)
-        return np.clip(values, -clip, clip)
-
-    return residuals
+    model = PearsonResiduals.fit(matrix, theta)
+    return lambda block: model.rows(matrix[block])
 
 
 def pearson_residuals(counts: sp.csr_matrix, theta: float = PEARSON_THETA) -> np.ndarray:
