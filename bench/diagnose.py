@@ -31,7 +31,7 @@ SKIP = {"Yan.h5ad"}  # RPKM, not counts
 
 
 def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
-            label_key: str = "cell_type", device: str = "cpu", probe_input: str = "") -> Path:
+            label_key: str = "cell_type", device: str = "cpu") -> Path:
     """Preprocess and train one dataset; save PCA, latents, DEC probabilities and labels.
 
     A file that ``scdefer preprocess`` wrote already (PCA and graph present) is not preprocessed
@@ -60,9 +60,7 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
     k_true = int(truth.nunique())
     params = TrainParams(n_clusters=options.pop("n_clusters", k_true), seed=seed, **options).resolved()
     seed_everything(seed)
-    data = CellData.from_anndata(prepared, params.zinb_target)
-    if probe_input:  # a probe, not an option: the network's input becomes (or gains) the residuals
-        use_probe_input(data, probe_input)
+    data = CellData.from_anndata(prepared, params)
     saved: dict[str, np.ndarray] = {}
 
     def keep(phase: str, emb) -> None:
@@ -85,66 +83,11 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
                          "n_clusters": result.n_clusters, "k_true": k_true,
                          "pretrain_epochs_run": result.pretrain_epochs_run,
                          "epochs_run": result.epochs_run, "wall_s": round(seconds, 1),
-                         "threads": threads, "device": device, "probe_input": probe_input,
+                         "threads": threads, "device": device, "encoder_input": params.encoder_input,
                          "final_source": result.final_source,
                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
     )
     return out
-
-
-def use_probe_input(data, probe_input: str) -> None:
-    """Replace the network's input by a probe's (``data.features`` and the network builder).
-
-    ``pearson``: clipped analytic Pearson residuals of the counts for both encoders. ``dual``:
-    the log-normalised genes to the dense encoder, the residuals to the graph encoder (the two
-    inputs won on complementary datasets); ``dual-swap``: the other way round. Features are both
-    side by side and the network's first layer splits them.
-    """
-    import scipy.sparse as sp
-    from views import pearson_residuals
-
-    import scdefer.train._trainer as trainer_module
-    from scdefer.module import ScDeferNetwork
-    from scdefer.module._layers import by_rows, propagate
-    from scdefer.module._network import NetworkOutput
-
-    residuals = pearson_residuals(data.target)
-    if probe_input == "pearson":
-        data.features = sp.csr_matrix(residuals)
-        return
-    n_genes = data.features.shape[1]
-    sides = [data.features, sp.csr_matrix(residuals)]  # (dense encoder's, graph encoder's)
-    if probe_input == "dual-swap":
-        sides.reverse()
-    data.features = sp.hstack(sides, format="csr")
-    build = trainer_module.build_network
-
-    class DualInputNetwork(ScDeferNetwork):
-        """The dense encoder's first layer reads columns :G, the graph encoder's columns G:."""
-
-        def encode(self, x, adj_t, cell_index=None, n_keys=None, chunk=None):
-            dense_first, graph_first = self.dense_layers[0], self.graph_layers[0]
-            device = self.centers.device
-            h_dense = by_rows(dense_first, x[:, :n_genes], chunk, device)
-            h_graph = graph_first(x[:, n_genes:], adj_t, chunk)
-            for dense, graph in zip(self.dense_layers[1:], self.graph_layers[1:], strict=True):
-                fused = self._fuse(h_dense, h_graph)
-                h_dense = by_rows(dense, fused, chunk, device)
-                h_graph = graph(fused, adj_t, chunk)
-            fused = self._fuse(h_dense, h_graph)
-            z_dense = by_rows(self.dense_out, fused, chunk, device)
-            z_graph = self.graph_out(fused, adj_t, chunk)
-            a, b = self._fusion_weights(cell_index)
-            z_local = propagate(adj_t, a * z_dense + b * z_graph)
-            assert self.attention == "none", "the dual probe covers the default (no attention)"
-            return NetworkOutput(z_dense=z_dense, z_graph=z_graph, z=z_local)
-
-    def build_dual(_width, n_cells, n_clusters, params):
-        network = build(n_genes, n_cells, n_clusters, params)
-        network.__class__ = DualInputNetwork
-        return network
-
-    trainer_module.build_network = build_dual
 
 
 def denoised_pca(network, data, device, n_pcs: int = 50):
@@ -176,17 +119,12 @@ def main() -> None:
     parser.add_argument("--tag", default="default", help="name of this configuration")
     parser.add_argument("--options", default="{}", help="TrainParams fields as JSON")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--probe-input", choices=("", "pearson", "dual", "dual-swap"), default="",
-                        help="probe: train on clipped Pearson residuals instead of log-normalised "
-                        "input (pearson), or residuals to the graph encoder and log-normalised "
-                        "genes to the dense one (dual), or the other way round (dual-swap); "
-                        "bench only: saved models and predict do not know it")
     parser.add_argument("--one", nargs=2, metavar=("FILE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     options = json.loads(args.options)
     if args.one:
         print(run_one(Path(args.one[0]), int(args.one[1]), options, args.tag, args.threads,
-                      args.label_key, args.device, args.probe_input))
+                      args.label_key, args.device))
         return
     files = sorted((p for p in args.data.glob("*.h5ad") if p.name not in SKIP),
                    key=lambda p: p.stat().st_size)
@@ -201,7 +139,7 @@ def main() -> None:
                 continue
             cmd = [sys.executable, __file__, "--threads", str(args.threads), "--tag", args.tag,
                    "--options", args.options, "--label-key", args.label_key,
-                   "--device", args.device, "--probe-input", args.probe_input, "--one", str(path), str(seed)]
+                   "--device", args.device, "--one", str(path), str(seed)]
             tic = time.perf_counter()
             res = subprocess.run(cmd, capture_output=True, text=True)
             status = "ok" if res.returncode == 0 else f"FAILED: {res.stderr.strip()[-400:]}"

@@ -50,7 +50,7 @@ def main() -> None:
 
     params = TrainParams(n_clusters=k, **options).resolved()
     seed_everything(params.seed)
-    data = CellData.from_anndata(prepared, params.zinb_target)
+    data = CellData.from_anndata(prepared, params)
     device = torch.device("cpu")
     trainer = Trainer(data, params, device, progress=False)
     print(name, options, "pca-kmeans", score(kmeans(data.coords)), flush=True)

@@ -95,7 +95,7 @@ class ScDefer:
         if checkpoint_every < 0:
             raise ScDeferInputError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
         seed_everything(self.params.seed)
-        data = CellData.from_anndata(adata, self.params.zinb_target)
+        data = CellData.from_anndata(adata, self.params)
         trainer = Trainer(data, self.params, self.device, self.progress,
                           checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every)
         with deterministic_algorithms():
@@ -103,7 +103,7 @@ class ScDefer:
         self.var_names = list(map(str, adata.var_names))
         self.preprocess_params = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         self.n_cells_trained = data.n_cells
-        self.reference = Reference.from_prepared(adata)
+        self.reference = Reference.from_prepared(adata, self.params.encoder_input, data.residuals)
         if self.result.partition is not None:  # new cells vote on these clusters
             self.reference.latent = self.result.latent
             self.reference.partition = self.result.partition
@@ -152,7 +152,7 @@ class ScDefer:
         if layer is None and not is_preprocessed(adata):
             layer = self.preprocess_params.get("layer") or None
         cells = self.reference.query_cells(adata, layer)
-        latent = embed_attached(network, self.reference, cells.features, cells.coords, self.device)
+        latent = embed_attached(network, self.reference, cells, self.device)
         reference = self.reference
         if reference.partition is None:  # the clustering head's labels: its soft assignments
             proba = assign(network, torch.from_numpy(latent).to(self.device)).cpu().numpy()
@@ -200,6 +200,7 @@ class ScDefer:
             raise ScDeferInputError(f"{path} does not hold a {cls.__name__} model")
         params = dict(payload["train_params"])
         params.setdefault("attention", "global")  # saved before the option: trained with it
+        params.setdefault("encoder_input", "lognorm")  # likewise
         params["hidden"], params["decoder_hidden"] = (tuple(params["hidden"]),
                                                       tuple(params["decoder_hidden"]))
         model = cls(device=device, progress=False, **params)

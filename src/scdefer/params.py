@@ -19,6 +19,8 @@ Schedule = Literal["fast", "paper"]
 GraphLoss = Literal["pairs", "squared", "edges"]
 ZinbTarget = Literal["counts", "lognorm"]
 FusionWeights = Literal["dimension", "cell"]
+EncoderInput = Literal["lognorm", "pearson", "dual"]
+ENCODER_INPUTS: tuple[str, ...] = get_args(EncoderInput)
 Attention = Literal["global", "none"]
 ATTENTIONS: tuple[str, ...] = get_args(Attention)
 FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "ensemble"]
@@ -71,16 +73,18 @@ class PreprocessParams:
 # the eight shared count sets, 3 seeds: bench/results/lodo.md), and leaves out the global
 # attention term: on the eight sets it changes nothing beyond seed noise (its learnt weight stays
 # near 0), and at 100,000 cells it cost accuracy, because a mini-batch never holds the keys that
-# inference over all cells sees (bench/results/scale.md, "Global attention").
+# inference over all cells sees (bench/results/scale.md, "Global attention"). Its dense encoder
+# reads the log-normalised genes and its graph encoder the Pearson residuals of the counts: chosen
+# in every leave-one-dataset-out fold over {lognorm, pearson, dual} (bench/results/lodo_dual.md).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "fast": {"pretrain_epochs": 40, "epochs": 40, "batch_size": 512, "pretrain_lr": 1e-3,
              "lr": 1e-4, "target_update": 1, "pretrain_tol": 0.0, "tol": 0.001,
              "input_noise": 1.0, "weight_graph": 0.1, "graph_loss": "pairs",
-             "final_assignment": "ensemble", "attention": "none"},
+             "final_assignment": "ensemble", "attention": "none", "encoder_input": "dual"},
     "paper": {"pretrain_epochs": 250, "epochs": 250, "batch_size": 0, "pretrain_lr": 5e-5,
               "lr": 1e-7, "target_update": 0, "pretrain_tol": 0.0, "tol": 0.0,
               "input_noise": 0.0, "weight_graph": 0.3, "graph_loss": "squared",
-              "final_assignment": "dec", "attention": "global"},
+              "final_assignment": "dec", "attention": "global", "encoder_input": "lognorm"},
 }
 
 
@@ -120,6 +124,12 @@ class TrainParams:
                                        exclusive_minimum=True)
     lr: float | None = option(None, "Clustering learning rate (Adam).", minimum=0,
                               exclusive_minimum=True)
+    encoder_input: EncoderInput | None = option(
+        None, "What the encoders read: 'lognorm', the log-normalised genes (the paper); "
+        "'pearson', the analytic Pearson residuals of the counts (theta 100, clipped at "
+        "sqrt(cells); fixed by the training cells, so a new cell's do not depend on other new "
+        "cells); 'dual', the log-normalised genes to the dense encoder and the residuals to the "
+        "graph encoder. 'pearson' and 'dual' need counts.", choices=ENCODER_INPUTS)
     alpha: float = option(0.1, "Layer-wise fusion weight of the dense encoder (paper: 0.1).",
                           minimum=0, maximum=1)
     hops: int = option(3, "TAGConv hops, the graph encoder's polynomial degree (paper: 3).",

@@ -22,8 +22,11 @@ from sklearn.neighbors import NearestNeighbors
 
 from ._errors import ScDeferInputError
 from .graph import normalized_adjacency
-from .keys import CONNECTIVITIES, KEY, PCA_LOADINGS, PREPROCESS_RECORD, TARGET_SUM
+from .inputs import EncoderInputs, needs_counts
+from .keys import CONNECTIVITIES, COUNTS, KEY, PCA_LOADINGS, PREPROCESS_RECORD, TARGET_SUM
+from .params import EncoderInput
 from .preprocessing import check_matrix, is_preprocessed, log_normalise, take_genes, take_matrix
+from .residuals import PearsonResiduals
 
 logger = logging.getLogger("scdefer")
 
@@ -43,6 +46,12 @@ class QueryCells:
     coords: np.ndarray  # projection on the training PCA
     no_counts: np.ndarray  # True where a cell has no counts among the model's genes
     n_missing_genes: int
+    counts: sp.csr_matrix | None = None  # counts of the model's genes (when its inputs need them)
+
+    @property
+    def n_cells(self) -> int:
+        """Number of new cells."""
+        return self.features.shape[0]
 
 
 @dataclass
@@ -55,6 +64,9 @@ class Reference:
     genes, PCA coordinates and 0/1 KNN graph. ``latent`` and ``partition`` (set after training
     when the labels are not the clustering head's) are the training cells' learnt embedding and
     the partition whose clusters new cells get by a vote of their nearest training cells.
+    ``encoder_input`` is the model's ``--encoder-input``; when it reads Pearson residuals,
+    ``counts`` holds the training cells' counts of the model's genes and ``residuals`` the gene
+    shares and clip fitted on them, which fix every new cell's residuals.
     """
 
     genes: list[str]
@@ -68,6 +80,9 @@ class Reference:
     adjacency: sp.csr_matrix
     latent: np.ndarray | None = None
     partition: np.ndarray | None = None
+    encoder_input: EncoderInput = "lognorm"
+    counts: sp.csr_matrix | None = None
+    residuals: PearsonResiduals | None = None
 
     @property
     def n_cells(self) -> int:
@@ -75,8 +90,13 @@ class Reference:
         return self.features.shape[0]
 
     @classmethod
-    def from_prepared(cls, adata: ad.AnnData) -> Reference:
-        """The reference of a dataset written by :func:`scdefer.preprocess`."""
+    def from_prepared(cls, adata: ad.AnnData, encoder_input: EncoderInput = "lognorm",
+                      residuals: PearsonResiduals | None = None) -> Reference:
+        """The reference of a dataset written by :func:`scdefer.preprocess`.
+
+        ``residuals`` are those the model was trained with (needed unless ``encoder_input`` is
+        ``lognorm``).
+        """
         record = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         if PCA_LOADINGS not in adata.varm:
             raise ScDeferInputError(
@@ -103,7 +123,19 @@ class Reference:
             # up to float error), so that a training cell submitted again is at distance 0.
             coords=_project(features, mean, loadings),
             adjacency=sp.csr_matrix(adata.obsp[CONNECTIVITIES], dtype=np.float32),
+            encoder_input=encoder_input,
+            counts=sp.csr_matrix(adata.layers[COUNTS], dtype=np.float32)
+            if needs_counts(encoder_input) else None,
+            residuals=residuals if needs_counts(encoder_input) else None,
         )
+
+    def attached_inputs(self, cells: QueryCells, rows: slice) -> EncoderInputs:
+        """The encoders' inputs of every training cell followed by the new cells ``rows``."""
+        lognorm = sp.vstack([self.features, cells.features[rows]], format="csr")
+        counts = None
+        if self.counts is not None and cells.counts is not None:
+            counts = sp.vstack([self.counts, cells.counts[rows]], format="csr")
+        return EncoderInputs.build(self.encoder_input, lognorm, counts, self.residuals)
 
     def project(self, features: sp.csr_matrix) -> np.ndarray:
         """Coordinates of log-normalised cells on the training PCA (row by row)."""
@@ -125,6 +157,11 @@ class Reference:
             "latent": None if self.latent is None else torch.from_numpy(self.latent),
             "partition": None if self.partition is None else torch.from_numpy(
                 self.partition.astype(np.int64)),
+            "encoder_input": self.encoder_input,
+            "counts": None if self.counts is None else _csr_payload(self.counts),
+            "residuals": None if self.residuals is None else {
+                "gene_fractions": torch.from_numpy(self.residuals.gene_fractions),
+                "clip": self.residuals.clip, "theta": self.residuals.theta},
         }
 
     @classmethod
@@ -142,6 +179,11 @@ class Reference:
             adjacency=_csr_from_payload(payload["adjacency"]),
             latent=_optional_array(payload.get("latent")),
             partition=_optional_array(payload.get("partition")),
+            encoder_input=payload.get("encoder_input", "lognorm"),  # older models: the only one
+            counts=None if payload.get("counts") is None else _csr_from_payload(payload["counts"]),
+            residuals=None if payload.get("residuals") is None else PearsonResiduals(
+                payload["residuals"]["gene_fractions"].numpy(),
+                float(payload["residuals"]["clip"]), float(payload["residuals"]["theta"])),
         )
 
     # -- new cells --------------------------------------------------------------------------------
@@ -160,6 +202,9 @@ class Reference:
         library = np.asarray(matrix.sum(axis=1)).ravel()
         features = take_genes(matrix, present)
         del matrix
+        counts = None
+        if needs_counts(self.encoder_input):
+            counts = self._prepared_counts(adata, present) if prepared else features
         if prepared:
             features = self._rescale_prepared(features, adata)
         elif self.input_kind != "lognorm" and self.target_sum is not None:
@@ -169,7 +214,16 @@ class Reference:
             logger.warning("%d cell(s) have no counts among the model's genes: kept and flagged",
                            int(no_counts.sum()))
         n_missing = int(np.sum(present < 0))
-        return QueryCells(features, self.project(features), no_counts, n_missing)
+        return QueryCells(features, self.project(features), no_counts, n_missing, counts)
+
+    def _prepared_counts(self, adata: ad.AnnData, present: np.ndarray) -> sp.csr_matrix:
+        """The model genes' counts of an scdefer-preprocessed input (its counts layer)."""
+        if COUNTS not in adata.layers:
+            raise ScDeferInputError(
+                f"this model reads Pearson residuals of counts (--encoder-input "
+                f"{self.encoder_input}) and the preprocessed input has no layers['{COUNTS}']: "
+                "give the raw counts instead")
+        return take_genes(take_matrix(adata, COUNTS), present)
 
     def _check_genes(self, var_names: np.ndarray) -> np.ndarray:
         """Each model gene's column in the input (-1 if absent); refuse too few, warn on some."""

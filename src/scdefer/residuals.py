@@ -44,3 +44,33 @@ class PearsonResiduals:
         spread = np.sqrt(mu + mu**2 / self.theta)
         values = np.divide(block.toarray() - mu, spread, out=np.zeros_like(mu), where=spread > 0)
         return np.clip(values, -self.clip, self.clip).astype(np.float32, copy=False)
+
+
+#: Rows made dense at once by :class:`ResidualRows` (bounds the float64 temporaries: ~16 MB a
+#: block for 2,000 genes).
+RESIDUAL_BLOCK = 1024
+
+
+@dataclass(frozen=True)
+class ResidualRows:
+    """The residuals of a count matrix, made dense a block of rows at a time on indexing.
+
+    ``rows[index]`` (a slice or integer array) is the dense float32 residuals of those cells; the
+    whole cells x genes matrix never exists.
+    """
+
+    counts: sp.csr_matrix  # cells x genes counts (the model's genes, in its order)
+    model: PearsonResiduals
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Cells x genes, like the counts."""
+        return self.counts.shape
+
+    def __getitem__(self, index: slice | np.ndarray) -> np.ndarray:
+        block = self.counts[index]
+        out = np.empty(block.shape, dtype=np.float32)
+        for start in range(0, block.shape[0], RESIDUAL_BLOCK):
+            stop = min(start + RESIDUAL_BLOCK, block.shape[0])
+            out[start:stop] = self.model.rows(block[start:stop])
+        return out

@@ -1,6 +1,6 @@
 """Pure-torch pieces of scDEFER: layers, the network and its losses (no AnnData here)."""
 
-from ._layers import TAGConv
+from ._layers import Rows, TAGConv, dense_rows
 from ._losses import (
     clustering_kl,
     graph_edge_mse_loss,
@@ -20,9 +20,11 @@ __all__ = [
     "GraphPairs",
     "LossWeights",
     "NetworkOutput",
+    "Rows",
     "ScDeferNetwork",
     "TAGConv",
     "clustering_kl",
+    "dense_rows",
     "graph_edge_mse_loss",
     "graph_pair_loss",
     "graph_pair_squared_loss",

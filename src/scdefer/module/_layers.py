@@ -10,9 +10,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# The input of inference may be the training data's sparse feature matrix: it is made dense one
-# block of rows at a time, never whole.
-Rows = torch.Tensor | sp.csr_matrix
+from ..residuals import ResidualRows
+
+# The input of inference may be the training data's sparse feature matrix or its residual rows:
+# it is made dense one block of rows at a time, never whole.
+Rows = torch.Tensor | sp.csr_matrix | ResidualRows
 
 
 def propagate(adj_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -20,11 +22,14 @@ def propagate(adj_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.sparse.mm(adj_t, x)
 
 
-def dense_rows(x: Rows, start: int, stop: int, device: torch.device) -> torch.Tensor:
-    """Rows ``start:stop`` of a tensor or of a scipy CSR matrix, as a dense tensor on ``device``."""
+def dense_rows(x: Rows, index: slice | np.ndarray, device: torch.device) -> torch.Tensor:
+    """Rows ``index`` (a slice or integer array) of ``x`` as a dense float32 tensor on ``device``."""
     if isinstance(x, torch.Tensor):
-        return x[start:stop]
-    return torch.from_numpy(np.asarray(x[start:stop].toarray(), dtype=np.float32)).to(device)
+        return x[index]
+    block = x[index]
+    if sp.issparse(block):
+        block = block.toarray()
+    return torch.from_numpy(np.asarray(block, dtype=np.float32)).to(device)
 
 
 def by_rows(fn: Callable[[torch.Tensor], torch.Tensor], x: Rows, chunk: int | None,
@@ -32,9 +37,10 @@ def by_rows(fn: Callable[[torch.Tensor], torch.Tensor], x: Rows, chunk: int | No
     """``fn(x)`` for a row-wise ``fn``, computed ``chunk`` rows at a time (all at once if None)."""
     n = x.shape[0]
     if chunk is None or n <= chunk:
-        return fn(dense_rows(x, 0, n, device))
+        return fn(dense_rows(x, slice(0, n), device))
     step = max(1, chunk)
-    return torch.cat([fn(dense_rows(x, i, min(i + step, n), device)) for i in range(0, n, step)])
+    return torch.cat([fn(dense_rows(x, slice(i, min(i + step, n)), device))
+                      for i in range(0, n, step)])
 
 
 class TAGConv(nn.Module):
@@ -68,7 +74,7 @@ class TAGConv(nn.Module):
         time and only two cells x ``out_channels`` arrays are alive at once.
         """
         if chunk is None or x.shape[0] <= chunk:
-            hops = self.lin(dense_rows(x, 0, x.shape[0], self.lin.weight.device))
+            hops = self.lin(dense_rows(x, slice(0, x.shape[0]), self.lin.weight.device))
             parts = hops.split(self.out_channels, dim=-1)
 
             def hop(k: int) -> torch.Tensor:

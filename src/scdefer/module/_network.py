@@ -132,27 +132,28 @@ class ScDeferNetwork(nn.Module):
 
     def encode(
         self, x: Rows, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
-        n_keys: int | None = None, chunk: int | None = None,
+        n_keys: int | None = None, chunk: int | None = None, x_graph: Rows | None = None,
     ) -> NetworkOutput:
         """Both encoders with layer-wise fusion, then the heterogeneous fusion (Eq. 1-6).
 
+        The graph encoder's first layer reads ``x_graph`` when given (``--encoder-input dual``),
+        the dense encoder's ``x``; from the second layer on both read the fused hidden layer.
         The global attention of every cell looks at the first ``n_keys`` cells (all by default),
         thinned to ``attention_keys`` evenly spaced ones: a saved model passes its training cells
         first and new cells after them. With ``chunk`` (inference) every cell-wise transform runs
-        ``chunk`` rows at a time, so ``x`` may be a sparse scipy matrix that is never made dense
-        whole; memory is then cells x the widest hidden layer.
+        ``chunk`` rows at a time, so ``x`` may be a sparse scipy matrix (or residual rows) that is
+        never made dense whole; memory is then cells x the widest hidden layer.
         """
         device = self.centers.device
-        h_dense = h_graph = x
-        layers = zip(self.dense_layers, self.graph_layers, strict=True)
-        for depth, (dense, graph) in enumerate(layers):
-            fused = x if depth == 0 else self._fuse(h_dense, h_graph)
-            h_dense = by_rows(dense, fused, chunk, device)
-            h_graph = graph(fused, adj_t, chunk)
-        fused = self._fuse(h_dense, h_graph)
-        del h_dense, h_graph
-        z_dense = by_rows(self.dense_out, fused, chunk, device)
-        z_graph = self.graph_out(fused, adj_t, chunk)
+        dense_in, graph_in = x, (x if x_graph is None else x_graph)
+        for dense, graph in zip(self.dense_layers, self.graph_layers, strict=True):
+            h_dense = by_rows(dense, dense_in, chunk, device)
+            h_graph = graph(graph_in, adj_t, chunk)
+            dense_in = graph_in = self._fuse(h_dense, h_graph)
+            del h_dense, h_graph
+        z_dense = by_rows(self.dense_out, dense_in, chunk, device)
+        z_graph = self.graph_out(graph_in, adj_t, chunk)
+        del dense_in, graph_in
         a, b = self._fusion_weights(cell_index)
         z_local = propagate(adj_t, a * z_dense + b * z_graph)
         if self.attention == "none":
@@ -164,9 +165,10 @@ class ScDeferNetwork(nn.Module):
 
     def forward(
         self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
+        x_graph: torch.Tensor | None = None,
     ) -> NetworkOutput:
         """Encode and decode the ZINB parameters (Eq. 7, 10-12)."""
-        out = self.encode(x, adj_t, cell_index)
+        out = self.encode(x, adj_t, cell_index, x_graph=x_graph)
         hidden = self.decoder(out.z)
         out.mean = torch.clamp(torch.exp(self.mean_head(hidden)), 1e-5, 1e6)
         out.dispersion = torch.clamp(F.softplus(self.dispersion_head(hidden)), 1e-4, 1e4)
@@ -174,7 +176,7 @@ class ScDeferNetwork(nn.Module):
         return out
 
     def _fuse(self, h_dense: torch.Tensor, h_graph: torch.Tensor) -> torch.Tensor:
-        """``Z^l = alpha H_D^(l-1) + (1 - alpha) H_G^(l-1)`` (Eq. 1, 4); layer 1 takes X itself."""
+        """``Z^l = alpha H_D^(l-1) + (1 - alpha) H_G^(l-1)`` (Eq. 1, 4); layer 1 takes the input."""
         return self.alpha * h_dense + (1.0 - self.alpha) * h_graph
 
     def _fusion_weights(

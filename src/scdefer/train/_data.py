@@ -7,18 +7,21 @@ from dataclasses import dataclass
 import anndata as ad
 import numpy as np
 import scipy.sparse as sp
-import torch
 
 from .._errors import ScDeferInputError
+from ..inputs import EncoderInputs, needs_counts
 from ..keys import CONNECTIVITIES, COUNTS, PCA, SIZE_FACTORS
-from ..params import ZinbTarget
+from ..params import TrainParams, ZinbTarget
+from ..residuals import PearsonResiduals
 
 
 @dataclass
 class CellData:
-    """Features, ZINB targets, size factors and the cell graph of one preprocessed dataset."""
+    """Encoder inputs, ZINB targets, size factors and the cell graph of one preprocessed dataset."""
 
     features: sp.csr_matrix  # log-normalised HVG expression (cells x genes)
+    inputs: EncoderInputs  # what each encoder reads (--encoder-input)
+    residuals: PearsonResiduals | None  # fitted on these cells when the inputs use them
     target: sp.csr_matrix  # what the ZINB likelihood scores: counts or log-normalised values
     size_factors: np.ndarray  # multiplies the ZINB mean (all ones for the log-normalised target)
     adjacency: sp.csr_matrix  # symmetric 0/1 KNN graph, no self loops
@@ -36,8 +39,11 @@ class CellData:
         return self.features.shape[1]
 
     @classmethod
-    def from_anndata(cls, adata: ad.AnnData, zinb_target: ZinbTarget = "counts") -> CellData:
-        """Collect the arrays from an AnnData written by :func:`scdefer.preprocessing.preprocess`."""
+    def from_anndata(cls, adata: ad.AnnData, params: TrainParams | None = None) -> CellData:
+        """The arrays a training with ``params`` (default: the defaults) reads from an AnnData
+        written by :func:`scdefer.preprocessing.preprocess`."""
+        params = (params or TrainParams()).resolved()
+        zinb_target, encoder_input = params.zinb_target, params.encoder_input
         missing = [k for k, ok in ((f"obsp['{CONNECTIVITIES}']", CONNECTIVITIES in adata.obsp),
                                    (f"obsm['{PCA}']", PCA in adata.obsm),
                                    (f"obs['{SIZE_FACTORS}']", SIZE_FACTORS in adata.obs)) if not ok]
@@ -47,13 +53,21 @@ class CellData:
                 "run `scdefer preprocess` first"
             )
         features = sp.csr_matrix(adata.X, dtype=np.float32)
+        counts = sp.csr_matrix(adata.layers[COUNTS], dtype=np.float32) \
+            if COUNTS in adata.layers else None
+        needing = [option for option, needs in (
+            ("--zinb-target counts", zinb_target == "counts"),
+            (f"--encoder-input {encoder_input}", needs_counts(encoder_input))) if needs]
+        if counts is None and needing:
+            raise ScDeferInputError(
+                f"{' and '.join(needing)} need(s) layers['{COUNTS}'] (count input); this input "
+                "was preprocessed as non-count data: use --zinb-target lognorm --encoder-input "
+                "lognorm"
+            )
+        residuals = PearsonResiduals.fit(counts) if needs_counts(encoder_input) else None
+        inputs = EncoderInputs.build(encoder_input, features, counts, residuals)
         if zinb_target == "counts":
-            if COUNTS not in adata.layers:
-                raise ScDeferInputError(
-                    f"--zinb-target counts needs layers['{COUNTS}'] (count input); this input was "
-                    "preprocessed as non-count data: use --zinb-target lognorm"
-                )
-            target = sp.csr_matrix(adata.layers[COUNTS], dtype=np.float32)
+            target = counts
             size_factors = adata.obs[SIZE_FACTORS].to_numpy(np.float32)
         elif zinb_target == "lognorm":
             target = features
@@ -61,9 +75,5 @@ class CellData:
         else:
             raise ScDeferInputError(f"--zinb-target must be counts or lognorm, got {zinb_target!r}")
         adjacency = sp.csr_matrix(adata.obsp[CONNECTIVITIES], dtype=np.float32)
-        return cls(features, target, size_factors, adjacency,
+        return cls(features, inputs, residuals, target, size_factors, adjacency,
                    np.asarray(adata.obsm[PCA], dtype=np.float32), zinb_target)
-
-    def dense_rows(self, matrix: sp.csr_matrix, index: np.ndarray, device: torch.device) -> torch.Tensor:
-        """Rows ``index`` of a sparse matrix as a dense tensor on ``device``."""
-        return torch.from_numpy(matrix[index].toarray()).to(device)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 
 from ..graph import normalized_adjacency, to_torch_sparse
@@ -15,7 +14,7 @@ from ..params import TrainParams
 from ._data import CellData
 
 if TYPE_CHECKING:
-    from ..reference import Reference
+    from ..reference import QueryCells, Reference
 
 # Inference runs every cell-wise transform this many cells at a time: memory is then linear in
 # the cells (cells x the widest hidden layer), and the sparse input is never made dense whole.
@@ -58,7 +57,8 @@ def embed(network: ScDeferNetwork, data: CellData, device: torch.device,
     network.eval()
     adj_t = to_torch_sparse(normalized_adjacency(data.adjacency), device)
     index = torch.arange(data.n_cells, device=device) if transductive else None
-    out = network.encode(data.features, adj_t, index, chunk=INFERENCE_CHUNK)
+    out = network.encode(data.inputs.dense, adj_t, index, chunk=INFERENCE_CHUNK,
+                         x_graph=data.inputs.graph)
     return Embedding(z=out.z, z_dense=out.z_dense, z_graph=out.z_graph)
 
 
@@ -69,20 +69,21 @@ def assign(network: ScDeferNetwork, z: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def embed_attached(network: ScDeferNetwork, reference: Reference, features: sp.csr_matrix,
-                   coords: np.ndarray, device: torch.device) -> np.ndarray:
+def embed_attached(network: ScDeferNetwork, reference: Reference, cells: QueryCells,
+                   device: torch.device) -> np.ndarray:
     """Latents of new cells attached to the training graph, chunk by chunk (see :mod:`reference`).
 
     Each pass runs the training cells plus one chunk of new cells; the training rows never see the
     new ones, so a new cell's latent is the same whatever else is in its chunk or the call.
     """
     network.eval()
-    out = np.empty((features.shape[0], network.centers.shape[1]), dtype=np.float32)
-    for rows, links in reference.links(coords):
+    out = np.empty((cells.n_cells, network.centers.shape[1]), dtype=np.float32)
+    for rows, links in reference.links(cells.coords):
         adj_t = to_torch_sparse(reference.attached_adjacency(links), device)
-        x = sp.vstack([reference.features, features[rows]], format="csr")
-        unseen = torch.full((x.shape[0] - reference.n_cells,), -1)  # -1: not a training cell
+        inputs = reference.attached_inputs(cells, rows)
+        unseen = torch.full((rows.stop - rows.start,), -1)  # -1: not a training cell
         index = torch.cat([torch.arange(reference.n_cells), unseen]).to(device)
-        z = network.encode(x, adj_t, index, n_keys=reference.n_cells, chunk=INFERENCE_CHUNK).z
+        z = network.encode(inputs.dense, adj_t, index, n_keys=reference.n_cells,
+                           chunk=INFERENCE_CHUNK, x_graph=inputs.graph).z
         out[rows] = z[reference.n_cells:].cpu().numpy()
     return out

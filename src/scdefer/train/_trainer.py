@@ -18,7 +18,14 @@ from tqdm.auto import tqdm
 from .._errors import ScDeferInputError
 from .._progress import peak_memory, timed_step
 from ..assignment import cluster_means, final_labels, neighbour_votes
-from ..module import GraphPairs, LossWeights, ScDeferNetwork, objective, target_distribution
+from ..module import (
+    GraphPairs,
+    LossWeights,
+    ScDeferNetwork,
+    dense_rows,
+    objective,
+    target_distribution,
+)
 from ..nclusters import describe as describe_estimate
 from ..nclusters import estimate_n_clusters
 from ..params import TrainParams
@@ -297,17 +304,22 @@ class Trainer:
 
     def _losses(self, network: ScDeferNetwork, batch: Batch,
                 targets: dict[str, torch.Tensor] | None, clustering: bool) -> dict[str, torch.Tensor]:
-        p, data, device = self.params, self.data, self.device
-        x = data.dense_rows(data.features, batch.index, device)
-        if p.input_noise > 0:  # denoising: corrupt the input, reconstruct the clean counts
-            x = x + p.input_noise * torch.randn_like(x)
+        data, device = self.data, self.device
+        x = self._noisy(dense_rows(data.inputs.dense, batch.index, device))
+        x_graph = None if data.inputs.shared else self._noisy(
+            dense_rows(data.inputs.graph, batch.index, device))
         index = torch.from_numpy(batch.index).to(device)
-        out = network(x, batch.adj_t, index)
-        counts = data.dense_rows(data.target, batch.index, device)
+        out = network(x, batch.adj_t, index, x_graph)
+        counts = dense_rows(data.target, batch.index, device)
         size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
         rows = None if targets is None else {k: v[index] for k, v in targets.items()}
         pairs = GraphPairs(batch.edges, batch.non_edges, batch.edge_values)
         return objective(out, network.centers, counts, size, pairs, self.weights, clustering, rows)
+
+    def _noisy(self, x: torch.Tensor) -> torch.Tensor:
+        """Denoising: the input corrupted by Gaussian noise (the clean counts are reconstructed)."""
+        noise = self.params.input_noise
+        return x + noise * torch.randn_like(x) if noise > 0 else x
 
     @torch.no_grad()
     def _full_targets(self, network: ScDeferNetwork) -> tuple[dict[str, torch.Tensor], np.ndarray]:
