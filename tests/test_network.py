@@ -125,3 +125,25 @@ def test_attention_none_leaves_the_local_latent(graph: torch.Tensor) -> None:
     torch.testing.assert_close(out.z, z_local)
     with pytest.raises(ValueError, match="attention must be"):
         ScDeferNetwork(10, attention="local")
+
+
+def test_the_graph_encoder_reads_its_own_input(graph: torch.Tensor) -> None:
+    """``x_graph`` feeds the graph encoder's first layer only; by default it reads ``x``."""
+    import scipy.sparse as sp
+
+    from scdefer.residuals import PearsonResiduals, ResidualRows
+
+    n = graph.shape[0]
+    torch.manual_seed(0)
+    network = ScDeferNetwork(40, hidden=(32, 16, 8), decoder_hidden=(16, 32), n_clusters=2).eval()
+    x, other = torch.rand(n, 40), torch.rand(n, 40)
+    with torch.no_grad():
+        same = network.encode(x, graph)
+        torch.testing.assert_close(network.encode(x, graph, x_graph=x).z, same.z)
+        both = network.encode(x, graph, x_graph=other)
+        assert not torch.allclose(both.z_graph, same.z_graph)
+        counts = sp.csr_matrix(np.random.default_rng(0).poisson(2.0, (n, 40)).astype(np.float32))
+        rows = ResidualRows(counts, PearsonResiduals.fit(counts))
+        whole = network.encode(x, graph, x_graph=torch.from_numpy(rows[0:n])).z
+        chunked = network.encode(x, graph, chunk=n // 3 + 1, x_graph=rows).z
+    torch.testing.assert_close(chunked, whole, atol=1e-6, rtol=1e-5)
