@@ -10,7 +10,7 @@ from conftest import TINY_TRAIN, scdefer_cli, shared_dataset
 
 import scdefer
 from scdefer import ScDefer, ScDeferInputError
-from scdefer.keys import confidence_key, no_counts_key, proba_key
+from scdefer.keys import COUNTS, confidence_key, no_counts_key, proba_key
 from scdefer.reference import Reference
 
 
@@ -124,6 +124,22 @@ def test_cli_predict_stops_on_too_few_genes(tmp_path, query_counts, trained) -> 
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("scdefer: error:")]
     assert len(errors) == 1 and "genes are absent" in errors[0]
+    assert not (tmp_path / "out.h5ad").exists()
+
+
+def test_cli_predict_needs_the_counts_layer_of_a_preprocessed_query(tmp_path, query_counts,
+                                                                    trained) -> None:
+    """The default model reads Pearson residuals of counts: a preprocessed query must keep them."""
+    directory = trained.save(tmp_path / "model")
+    prepared = scdefer.preprocess(query_counts, scdefer.PreprocessParams(n_top_genes=300))
+    query = prepared[:50].copy()
+    del query.layers[COUNTS]
+    query.write_h5ad(tmp_path / "query.h5ad")
+    result = scdefer_cli("predict", str(tmp_path / "query.h5ad"), "--model-dir", str(directory),
+                         "--output", str(tmp_path / "out.h5ad"))
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("scdefer: error:")]
+    assert len(errors) == 1 and f"layers['{COUNTS}']" in errors[0] and "raw counts" in errors[0]
     assert not (tmp_path / "out.h5ad").exists()
 
 

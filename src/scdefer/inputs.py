@@ -32,6 +32,12 @@ class EncoderInputs:
         """True when both encoders read the same rows."""
         return self.graph is self.dense
 
+    @property
+    def residual_rows(self) -> ResidualRows | None:
+        """The residuals an encoder reads (their counts and fitted model), if any does."""
+        return next((rows for rows in (self.graph, self.dense)
+                     if isinstance(rows, ResidualRows)), None)
+
     @classmethod
     def build(cls, kind: EncoderInput, lognorm: sp.csr_matrix, counts: sp.csr_matrix | None,
               residuals: PearsonResiduals | None) -> EncoderInputs:

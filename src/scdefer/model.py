@@ -103,7 +103,8 @@ class ScDefer:
         self.var_names = list(map(str, adata.var_names))
         self.preprocess_params = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         self.n_cells_trained = data.n_cells
-        self.reference = Reference.from_prepared(adata, self.params.encoder_input, data.residuals)
+        self.reference = Reference.from_prepared(adata, self.params.encoder_input,
+                                                 data.inputs.residual_rows)
         if self.result.partition is not None:  # new cells vote on these clusters
             self.reference.latent = self.result.latent
             self.reference.partition = self.result.partition

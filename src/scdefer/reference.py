@@ -26,7 +26,7 @@ from .inputs import EncoderInputs, needs_counts
 from .keys import CONNECTIVITIES, COUNTS, KEY, PCA_LOADINGS, PREPROCESS_RECORD, TARGET_SUM
 from .params import EncoderInput
 from .preprocessing import check_matrix, is_preprocessed, log_normalise, take_genes, take_matrix
-from .residuals import PearsonResiduals
+from .residuals import PearsonResiduals, ResidualRows
 
 logger = logging.getLogger("scdefer")
 
@@ -91,12 +91,15 @@ class Reference:
 
     @classmethod
     def from_prepared(cls, adata: ad.AnnData, encoder_input: EncoderInput = "lognorm",
-                      residuals: PearsonResiduals | None = None) -> Reference:
+                      residual_rows: ResidualRows | None = None) -> Reference:
         """The reference of a dataset written by :func:`scdefer.preprocess`.
 
-        ``residuals`` are those the model was trained with (needed unless ``encoder_input`` is
+        ``residual_rows`` are the residuals the model was trained on: the training cells' counts
+        of its genes and the residual model fitted on them (needed unless ``encoder_input`` is
         ``lognorm``).
         """
+        if needs_counts(encoder_input) and residual_rows is None:
+            raise ValueError(f"encoder_input {encoder_input!r} needs the training residuals")
         record = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         if PCA_LOADINGS not in adata.varm:
             raise ScDeferInputError(
@@ -124,9 +127,8 @@ class Reference:
             coords=_project(features, mean, loadings),
             adjacency=sp.csr_matrix(adata.obsp[CONNECTIVITIES], dtype=np.float32),
             encoder_input=encoder_input,
-            counts=sp.csr_matrix(adata.layers[COUNTS], dtype=np.float32)
-            if needs_counts(encoder_input) else None,
-            residuals=residuals if needs_counts(encoder_input) else None,
+            counts=residual_rows.counts if needs_counts(encoder_input) else None,
+            residuals=residual_rows.model if needs_counts(encoder_input) else None,
         )
 
     def attached_inputs(self, cells: QueryCells, rows: slice) -> EncoderInputs:
@@ -159,9 +161,7 @@ class Reference:
                 self.partition.astype(np.int64)),
             "encoder_input": self.encoder_input,
             "counts": None if self.counts is None else _csr_payload(self.counts),
-            "residuals": None if self.residuals is None else {
-                "gene_fractions": torch.from_numpy(self.residuals.gene_fractions),
-                "clip": self.residuals.clip, "theta": self.residuals.theta},
+            "residuals": None if self.residuals is None else self.residuals.to_payload(),
         }
 
     @classmethod
@@ -181,9 +181,8 @@ class Reference:
             partition=_optional_array(payload.get("partition")),
             encoder_input=payload.get("encoder_input", "lognorm"),  # older models: the only one
             counts=None if payload.get("counts") is None else _csr_from_payload(payload["counts"]),
-            residuals=None if payload.get("residuals") is None else PearsonResiduals(
-                payload["residuals"]["gene_fractions"].numpy(),
-                float(payload["residuals"]["clip"]), float(payload["residuals"]["theta"])),
+            residuals=None if payload.get("residuals") is None
+            else PearsonResiduals.from_payload(payload["residuals"]),
         )
 
     # -- new cells --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 
 #: Overdispersion of the residuals' negative binomial (Lause et al. 2021: 100).
 PEARSON_THETA = 100.0
@@ -44,6 +45,17 @@ class PearsonResiduals:
         spread = np.sqrt(mu + mu**2 / self.theta)
         values = np.divide(block.toarray() - mu, spread, out=np.zeros_like(mu), where=spread > 0)
         return np.clip(values, -self.clip, self.clip).astype(np.float32, copy=False)
+
+    def to_payload(self) -> dict:
+        """Tensors and plain values for ``torch.save`` (a saved model's residual model)."""
+        return {"gene_fractions": torch.from_numpy(np.ascontiguousarray(self.gene_fractions)),
+                "clip": self.clip, "theta": self.theta}
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> PearsonResiduals:
+        """Inverse of :meth:`to_payload`."""
+        return cls(payload["gene_fractions"].numpy(), float(payload["clip"]),
+                   float(payload["theta"]))
 
 
 #: Rows made dense at once by :class:`ResidualRows` (bounds the float64 temporaries: ~16 MB a

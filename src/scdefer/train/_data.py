@@ -21,7 +21,6 @@ class CellData:
 
     features: sp.csr_matrix  # log-normalised HVG expression (cells x genes)
     inputs: EncoderInputs  # what each encoder reads (--encoder-input)
-    residuals: PearsonResiduals | None  # fitted on these cells when the inputs use them
     target: sp.csr_matrix  # what the ZINB likelihood scores: counts or log-normalised values
     size_factors: np.ndarray  # multiplies the ZINB mean (all ones for the log-normalised target)
     adjacency: sp.csr_matrix  # symmetric 0/1 KNN graph, no self loops
@@ -75,5 +74,5 @@ class CellData:
         else:
             raise ScDeferInputError(f"--zinb-target must be counts or lognorm, got {zinb_target!r}")
         adjacency = sp.csr_matrix(adata.obsp[CONNECTIVITIES], dtype=np.float32)
-        return cls(features, inputs, residuals, target, size_factors, adjacency,
+        return cls(features, inputs, target, size_factors, adjacency,
                    np.asarray(adata.obsm[PCA], dtype=np.float32), zinb_target)
