@@ -30,16 +30,16 @@ def timed_step(what: str) -> Iterator[None]:
         logger.info("%s: %.1f s (%s)", what, seconds, peak_memory())
 
 
-def peak_memory_gb() -> float:
-    """Peak resident memory of this process so far, in GB."""
+def peak_memory_gib() -> float:
+    """Peak resident memory of this process so far, in GiB (2^30 bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
     return peak / (1024**3 if sys.platform == "darwin" else 1024**2)
 
 
 def peak_memory() -> str:
-    """``peak memory so far X GB``, with the GPU's peak allocation when CUDA is in use."""
-    text = f"peak memory so far {peak_memory_gb():.2f} GB"
+    """``peak memory so far X GiB``, with the GPU's peak allocation when CUDA is in use."""
+    text = f"peak memory so far {peak_memory_gib():.2f} GiB"
     torch = sys.modules.get("torch")  # never imported here just to ask
     if torch is not None and torch.cuda.is_initialized():
-        text += f", GPU {torch.cuda.max_memory_allocated() / 1024**3:.2f} GB"
+        text += f", GPU {torch.cuda.max_memory_allocated() / 1024**3:.2f} GiB"
     return text
