@@ -24,8 +24,6 @@ together, e.g. two training configurations' ``final`` labels (``readouts.py --qu
 
 from __future__ import annotations
 
-import sys
-
 import pandas as pd
 
 BASELINES = ("leiden_at_k", "kmeans_pcs", "spectral_knn")

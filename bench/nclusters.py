@@ -27,12 +27,18 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lodo import markdown  # noqa: E402
+from lodo import markdown
 
-from scdefer.assignment import knn_igraph, leiden_partition  # noqa: E402
-from scdefer.nclusters import (MAX_RESOLUTION, MIN_FRACTION, NEIGHBORS,  # noqa: E402
-                               RESOLUTION_AT_REFERENCE, SIZE_EXPONENT, auto_resolution,
-                               count_communities)
+from scdefer.assignment import knn_igraph, leiden_partition
+from scdefer.nclusters import (
+    MAX_RESOLUTION,
+    MIN_FRACTION,
+    NEIGHBORS,
+    RESOLUTION_AT_REFERENCE,
+    SIZE_EXPONENT,
+    auto_resolution,
+    count_communities,
+)
 
 AT_REFERENCE = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 EXPONENTS = (0.0, 0.5, 0.75, 1.0)  # 0: a fixed resolution (r0), as scanpy's default
@@ -107,7 +113,9 @@ def main() -> None:
         others = loss.drop(index=left_out, level="dataset").groupby(level=setting).mean()
         chosen = others.idxmin()
         row = table.set_index(["dataset", *setting]).loc[(left_out, *chosen)]
-        lodo.append({"dataset": left_out, "chosen_r0_a_f_cap": "/".join(f"{float(v):g}" for v in chosen), "k_true": row["k_true"],
+        lodo.append({"dataset": left_out,
+                     "chosen_r0_a_f_cap": "/".join(f"{float(v):g}" for v in chosen),
+                     "k_true": row["k_true"],
                      "k_left_out": round(row["k_found"], 1), "within_30pct": row["within_30pct"]})
     default = table[(table[SETTING] == DEFAULT).all(axis=1)].set_index("dataset")
     accuracy = pd.read_csv(args.accuracy, sep="\t")

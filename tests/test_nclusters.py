@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scdefer.nclusters import (MIN_FRACTION, REFERENCE_CELLS, RESOLUTION_AT_REFERENCE,
-                               auto_resolution, count_communities, estimate_n_clusters)
+from scdefer.nclusters import (
+    MIN_FRACTION,
+    REFERENCE_CELLS,
+    RESOLUTION_AT_REFERENCE,
+    auto_resolution,
+    count_communities,
+    estimate_n_clusters,
+)
 
 
 def test_resolution_falls_as_the_cells_grow() -> None:

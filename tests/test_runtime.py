@@ -8,12 +8,10 @@ import subprocess
 import sys
 
 import pytest
-
-from scdefer import ScDeferInputError
 import torch
 
-from scdefer._runtime import (default_threads, deterministic_algorithms, resolve_device,
-                              set_threads)
+from scdefer import ScDeferInputError
+from scdefer._runtime import default_threads, deterministic_algorithms, resolve_device, set_threads
 from scdefer.module._losses import graph_pair_loss
 
 PROBE = "from scdefer._runtime import return_freed_memory as f; print(f())"

@@ -1,5 +1,5 @@
 """``python -m scdefer`` runs the CLI."""
 
-from .cli import run
+from .cli import main
 
-run()
+main()

@@ -85,7 +85,7 @@ def deterministic_algorithms() -> Iterator[None]:
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA); make cuDNN deterministic."""
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (the global generator that scanpy and others draw from)
     torch.manual_seed(seed)
     torch.cuda.manual_seed_all(seed)
     torch.backends.cudnn.deterministic = True

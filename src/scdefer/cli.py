@@ -9,7 +9,7 @@ import sys
 import typing
 import warnings
 from collections.abc import Callable
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -31,7 +31,7 @@ logger = logging.getLogger("scdefer")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Device(str, Enum):
+class Device(StrEnum):
     auto = "auto"
     cpu = "cpu"
     cuda = "cuda"
@@ -195,7 +195,7 @@ def _version_callback(value: bool) -> None:
 
 
 @app.callback()
-def main(
+def app_options(
     version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
@@ -207,7 +207,8 @@ def main(
 @_cli_errors
 @_with_options(PreprocessParams)
 def preprocess(
-    input: Annotated[Path, typer.Argument(help=".h5ad, 10x .h5, 10x mtx directory, .csv/.tsv(.gz), or scDeepCluster data.h5.")],
+    input: Annotated[Path, typer.Argument(
+        help=".h5ad, 10x .h5, 10x mtx directory, .csv/.tsv(.gz), or scDeepCluster data.h5.")],
     output: Output,
     transpose: Annotated[bool, typer.Option(help="csv/tsv input has genes as rows.")] = False,
     seed: Seed = 0,
@@ -233,7 +234,8 @@ def preprocess(
 def train(
     input: Annotated[Path, typer.Argument(help="Output of `scdefer preprocess` (.h5ad).")],
     output: Output,
-    model_dir: Annotated[Path | None, typer.Option(help="Directory for the trained model (for `scdefer predict`).")] = None,
+    model_dir: Annotated[Path | None, typer.Option(
+        help="Directory for the trained model (for `scdefer predict`).")] = None,
     key_added: KeyAdded = "scdefer",
     seed: Seed = 0,
     device: DeviceOpt = Device.auto,
@@ -309,7 +311,8 @@ def evaluate(
 @app.command()
 @_cli_errors
 def predict(
-    input: Annotated[Path, typer.Argument(help="New cells (.h5ad, raw counts or scdefer-preprocessed) with the model's genes.")],
+    input: Annotated[Path, typer.Argument(
+        help="New cells (.h5ad, raw counts or scdefer-preprocessed) with the model's genes.")],
     model_dir: Annotated[Path, typer.Option(help="Directory written by `scdefer train --model-dir`.")],
     output: Output,
     layer: Annotated[str | None, typer.Option(help="Read counts from this layer instead of X.")] = None,
@@ -362,9 +365,12 @@ def simulate(
 @_cli_errors
 @_with_options(PreprocessParams, TrainParams)
 def run(
-    input: Annotated[Path | None, typer.Argument(help="Input matrix (any `preprocess` format); omit to run on simulated data.")] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output directory.")] = Path("scdefer_results"),
-    label_key: Annotated[str | None, typer.Option(help="obs column with true labels: adds an evaluation report.")] = None,
+    input: Annotated[Path | None, typer.Argument(
+        help="Input matrix (any `preprocess` format); omit to run on simulated data.")] = None,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", help="Output directory.")] = Path("scdefer_results"),
+    label_key: Annotated[str | None, typer.Option(
+        help="obs column with true labels: adds an evaluation report.")] = None,
     key_added: KeyAdded = "scdefer",
     seed: Seed = 0,
     device: DeviceOpt = Device.auto,
@@ -414,7 +420,7 @@ def run(
 VALIDATION_PREFIX = "Value error, "
 
 
-def run() -> None:
+def main() -> None:
     """The ``scdefer`` command: the app, with usage errors (unknown option, bad choice, missing
     argument) as one ``scdefer: error:`` line and exit status 2, like every other bad input."""
     try:
@@ -433,4 +439,4 @@ def run() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    run()
+    main()

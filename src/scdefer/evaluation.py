@@ -111,7 +111,8 @@ def _plot_umap(adata: ad.AnnData, metrics: dict[str, Any], path: Path, seed: int
     if basis not in adata.obsm:
         logger.warning("no obsm[%r]: the UMAP shows the PCA instead", basis)
         basis = PCA
-    view = ad.AnnData(obs=adata.obs[[metrics["label_key"], metrics["cluster_key"]]].astype(str).astype("category"))
+    keys = [metrics["label_key"], metrics["cluster_key"]]
+    view = ad.AnnData(obs=adata.obs[keys].astype(str).astype("category"))
     view.obsm["X_rep"] = np.asarray(adata.obsm[basis])
     sc.pp.neighbors(view, use_rep="X_rep", random_state=seed)
     sc.tl.umap(view, random_state=seed)

@@ -61,7 +61,8 @@ def check_matrix(matrix: sp.spmatrix | np.ndarray, kind: InputKind, source: str)
         sample = values[:: max(1, values.size // 1_000_000)]
         if not np.allclose(sample, np.round(sample)):
             raise ScDeferInputError(
-                f"{source} does not hold integer counts (e.g. {sample[~np.isclose(sample, np.round(sample))][0]:.4g}); "
+                f"{source} does not hold integer counts "
+                f"(e.g. {sample[~np.isclose(sample, np.round(sample))][0]:.4g}); "
                 "use --layer NAME for a count layer, or --input-kind normalized (TPM/RPKM) / "
                 "--input-kind lognorm (log1p-normalised) for non-count input"
             )
