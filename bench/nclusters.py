@@ -12,6 +12,9 @@ to score.
 
     python bench/nclusters.py --reps bench/work/reps/head --accuracy bench/results/accuracy.tsv \\
         > bench/results/nclusters.md
+
+Without ``--reps``, only the ARI of ``--n-clusters auto`` runs (``--auto``) against Leiden at
+resolution 1 is printed.
 """
 
 from __future__ import annotations
@@ -99,11 +102,17 @@ def print_auto_accuracy(auto: pd.DataFrame, accuracy: pd.DataFrame) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=Path, required=True, help="folder of diagnose .npz runs")
+    parser.add_argument("--reps", type=Path, help="folder of diagnose .npz runs (the K-found "
+                        "grid; without it only the --auto table is printed)")
     parser.add_argument("--accuracy", type=Path, required=True, help="accuracy.tsv")
     parser.add_argument("--auto", type=Path, help="scdefer_auto rows of the current code "
                         "(run_accuracy.py --methods scdefer_auto), scored against Leiden res 1")
     args = parser.parse_args()
+    if args.reps is None:
+        if args.auto is None:
+            parser.error("give --reps, --auto or both")
+        print_auto_accuracy(pd.read_csv(args.auto, sep="\t"), pd.read_csv(args.accuracy, sep="\t"))
+        return
     table = k_found(args.reps)
     setting = SETTING
     datasets = sorted(table["dataset"].unique())
