@@ -34,7 +34,7 @@ from lodo import markdown
 from pools import CACHE, pool_members
 
 from scdefer._runtime import set_threads
-from scdefer.assignment import consensus_labels, most_central, neighbour_votes
+from scdefer.assignment import agreement_matrix, consensus_labels, most_central, neighbour_votes
 
 BASELINES = ("leiden_at_k", "kmeans_pcs", "spectral_knn")
 
@@ -56,14 +56,6 @@ def view_of(name: str) -> str:
     return name.split(":")[1].split("+")[-1] if ":" in name else "z"
 
 
-def agreement(parts: dict[str, np.ndarray], score) -> np.ndarray:
-    names = list(parts)
-    out = np.zeros((len(names), len(names)))
-    for i, j in zip(*np.triu_indices(len(names), k=1), strict=True):
-        out[i, j] = out[j, i] = score(parts[names[i]], parts[names[j]])
-    return out
-
-
 def voted(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
     codes = np.unique(labels, return_inverse=True)[1]
     return neighbour_votes(z, codes, codes.max() + 1).argmax(axis=1)
@@ -74,8 +66,8 @@ def rule_rows(dataset: str, seed: int, parts: dict[str, np.ndarray], z: np.ndarr
     names = list(parts)
     views = np.array([view_of(n) for n in names])
     other = views[:, None] != views[None, :]
-    nmi = agreement(parts, normalized_mutual_info_score)
-    ari = agreement(parts, adjusted_rand_score)
+    nmi = agreement_matrix(parts)
+    ari = agreement_matrix(parts, adjusted_rand_score)
     scores = {"summed NMI (package)": nmi.sum(1), "summed ARI": ari.sum(1),
               "NMI, other views only": (nmi * other).sum(1) / other.sum(1),
               "ARI, other views only": (ari * other).sum(1) / other.sum(1)}

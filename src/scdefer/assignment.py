@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import igraph as ig
 import numpy as np
@@ -129,16 +129,22 @@ def ensemble_partitions(views: dict[str, np.ndarray], dec_labels: np.ndarray, k:
     return partitions
 
 
-def most_central(partitions: dict[str, np.ndarray]) -> str:
-    """The partition with the largest summed NMI to all the others (the ensemble's medoid)."""
+def agreement_matrix(partitions: dict[str, np.ndarray],
+                     score: Callable[[np.ndarray, np.ndarray], float] | None = None) -> np.ndarray:
+    """Pairwise agreement (``score``, default NMI) of the partitions, in their order; diagonal 0."""
     from sklearn.metrics import normalized_mutual_info_score
 
-    names = list(partitions)
-    agreement = np.zeros((len(names), len(names)))
-    for i, j in zip(*np.triu_indices(len(names), k=1), strict=True):
-        agreement[i, j] = agreement[j, i] = normalized_mutual_info_score(
-            partitions[names[i]], partitions[names[j]])
-    return names[int(np.argmax(agreement.sum(axis=1)))]
+    score = score or normalized_mutual_info_score
+    labels = list(partitions.values())
+    out = np.zeros((len(labels), len(labels)))
+    for i, j in zip(*np.triu_indices(len(labels), k=1), strict=True):
+        out[i, j] = out[j, i] = score(labels[i], labels[j])
+    return out
+
+
+def most_central(partitions: dict[str, np.ndarray]) -> str:
+    """The partition with the largest summed NMI to all the others (the ensemble's medoid)."""
+    return list(partitions)[int(np.argmax(agreement_matrix(partitions).sum(axis=1)))]
 
 
 def final_labels(method: str, z: np.ndarray, dec_labels: np.ndarray, k: int, seed: int,

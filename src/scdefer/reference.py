@@ -127,8 +127,8 @@ class Reference:
             coords=_project(features, mean, loadings),
             adjacency=sp.csr_matrix(adata.obsp[CONNECTIVITIES], dtype=np.float32),
             encoder_input=encoder_input,
-            counts=residual_rows.counts if needs_counts(encoder_input) else None,
-            residuals=residual_rows.model if needs_counts(encoder_input) else None,
+            counts=None if residual_rows is None else residual_rows.counts,
+            residuals=None if residual_rows is None else residual_rows.model,
         )
 
     def attached_inputs(self, cells: QueryCells, rows: slice) -> EncoderInputs:
