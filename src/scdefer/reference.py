@@ -65,8 +65,8 @@ class Reference:
     when the labels are not the clustering head's) are the training cells' learnt embedding and
     the partition whose clusters new cells get by a vote of their nearest training cells.
     ``encoder_input`` is the model's ``--encoder-input``; when it reads Pearson residuals,
-    ``counts`` holds the training cells' counts of the model's genes and ``residuals`` the gene
-    shares and clip fitted on them, which fix every new cell's residuals.
+    ``residual_rows`` holds the training cells' counts of the model's genes and the residual model
+    (gene shares, clip) fitted on them, which fixes every new cell's residuals.
     """
 
     genes: list[str]
@@ -81,8 +81,7 @@ class Reference:
     latent: np.ndarray | None = None
     partition: np.ndarray | None = None
     encoder_input: EncoderInput = "lognorm"
-    counts: sp.csr_matrix | None = None
-    residuals: PearsonResiduals | None = None
+    residual_rows: ResidualRows | None = None
 
     @property
     def n_cells(self) -> int:
@@ -127,17 +126,16 @@ class Reference:
             coords=_project(features, mean, loadings),
             adjacency=sp.csr_matrix(adata.obsp[CONNECTIVITIES], dtype=np.float32),
             encoder_input=encoder_input,
-            counts=None if residual_rows is None else residual_rows.counts,
-            residuals=None if residual_rows is None else residual_rows.model,
+            residual_rows=residual_rows,
         )
 
     def attached_inputs(self, cells: QueryCells, rows: slice) -> EncoderInputs:
         """The encoders' inputs of every training cell followed by the new cells ``rows``."""
         lognorm = sp.vstack([self.features, cells.features[rows]], format="csr")
-        counts = None
-        if self.counts is not None and cells.counts is not None:
-            counts = sp.vstack([self.counts, cells.counts[rows]], format="csr")
-        return EncoderInputs.build(self.encoder_input, lognorm, counts, self.residuals)
+        if self.residual_rows is None or cells.counts is None:
+            return EncoderInputs.build(self.encoder_input, lognorm, None, None)
+        counts = sp.vstack([self.residual_rows.counts, cells.counts[rows]], format="csr")
+        return EncoderInputs.build(self.encoder_input, lognorm, counts, self.residual_rows.model)
 
     def project(self, features: sp.csr_matrix) -> np.ndarray:
         """Coordinates of log-normalised cells on the training PCA (row by row)."""
@@ -160,8 +158,10 @@ class Reference:
             "partition": None if self.partition is None else torch.from_numpy(
                 self.partition.astype(np.int64)),
             "encoder_input": self.encoder_input,
-            "counts": None if self.counts is None else _csr_payload(self.counts),
-            "residuals": None if self.residuals is None else self.residuals.to_payload(),
+            "counts": None if self.residual_rows is None
+            else _csr_payload(self.residual_rows.counts),
+            "residuals": None if self.residual_rows is None
+            else self.residual_rows.model.to_payload(),
         }
 
     @classmethod
@@ -180,9 +180,9 @@ class Reference:
             latent=_optional_array(payload.get("latent")),
             partition=_optional_array(payload.get("partition")),
             encoder_input=payload.get("encoder_input", "lognorm"),  # older models: the only one
-            counts=None if payload.get("counts") is None else _csr_from_payload(payload["counts"]),
-            residuals=None if payload.get("residuals") is None
-            else PearsonResiduals.from_payload(payload["residuals"]),
+            residual_rows=None if payload.get("residuals") is None
+            else ResidualRows(_csr_from_payload(payload["counts"]),
+                              PearsonResiduals.from_payload(payload["residuals"])),
         )
 
     # -- new cells --------------------------------------------------------------------------------
