@@ -20,6 +20,8 @@ together, e.g. two training configurations' ``final`` labels (``readouts.py --qu
 
     python bench/lodo.py bench/results/diagnose_attn512.tsv bench/results/diagnose_noattn.tsv \
         bench/results/accuracy.tsv
+
+``--seeds`` keeps only those seeds' rows, to compare configurations run on fewer seeds than others.
 """
 
 from __future__ import annotations
@@ -45,8 +47,11 @@ def markdown(frame: pd.DataFrame, index: bool = True) -> str:
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
 
 
-def main(readouts_paths: list[str], accuracy_path: str, choose: list[str] | None = None) -> None:
+def main(readouts_paths: list[str], accuracy_path: str, choose: list[str] | None = None,
+         seeds: list[int] | None = None) -> None:
     readouts = pd.concat([pd.read_csv(path, sep="\t") for path in readouts_paths])
+    if seeds is not None:
+        readouts = readouts[readouts["seed"].isin(seeds)]
     # "final" rows name the partition training chose in "rep": one candidate whatever it chose
     readouts.loc[readouts["readout"] == "final", "rep"] = "output"
     readouts["candidate"] = readouts["tag"] + ":" + readouts["readout"] + ":" + readouts["rep"]
@@ -104,5 +109,7 @@ if __name__ == "__main__":
     parser.add_argument("--choose", nargs="+", metavar="READOUT:REP",
                         help="the candidates that may be chosen (default: the "
                              "--final-assignment options)")
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help="only these seeds' readout rows (default: all)")
     args = parser.parse_args()
-    main(args.tables[:-1], args.tables[-1], args.choose)
+    main(args.tables[:-1], args.tables[-1], args.choose, args.seeds)
