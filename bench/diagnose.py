@@ -65,7 +65,9 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
 
     def keep(phase: str, emb) -> None:
         for name in ("z", "z_dense", "z_graph"):
-            saved[f"{phase}_{name}"] = getattr(emb, name).cpu().numpy()
+            latent = getattr(emb, name)  # None for an encoder that is ablated
+            if latent is not None:
+                saved[f"{phase}_{name}"] = latent.cpu().numpy()
 
     import torch
 

@@ -147,3 +147,42 @@ def test_the_graph_encoder_reads_its_own_input(graph: torch.Tensor) -> None:
         whole = network.encode(x, graph, x_graph=torch.from_numpy(rows[0:n])).z
         chunked = network.encode(x, graph, chunk=n // 3 + 1, x_graph=rows).z
     torch.testing.assert_close(chunked, whole, atol=1e-6, rtol=1e-5)
+
+
+def test_without_layer_fusion_each_encoder_reads_its_own_layers(graph: torch.Tensor) -> None:
+    torch.manual_seed(0)
+    fused = ScDeferNetwork(20, hidden=(8, 6, 4), decoder_hidden=(6, 8), alpha=0.5).eval()
+    separate = ScDeferNetwork(20, hidden=(8, 6, 4), decoder_hidden=(6, 8), alpha=0.5,
+                              layer_fusion=False).eval()
+    separate.load_state_dict(fused.state_dict())
+    x = torch.rand(30, 20)
+    before = {name: net.encode(x, graph).z_graph for name, net in
+              (("fused", fused), ("separate", separate))}
+    for net in (fused, separate):
+        with torch.no_grad():
+            net.dense_layers[0].linear.weight.mul_(3.0)
+    # the dense encoder's first layer reaches the graph latent only through layer-wise fusion
+    assert not torch.allclose(fused.encode(x, graph).z_graph, before["fused"])
+    assert torch.allclose(separate.encode(x, graph).z_graph, before["separate"])
+
+
+@pytest.mark.parametrize("kept", ["dense", "graph"])
+def test_one_encoder_ablation(graph: torch.Tensor, kept: str) -> None:
+    from scdefer.module import GraphPairs, LossWeights, encoder_latents, objective
+
+    torch.manual_seed(0)
+    net = ScDeferNetwork(20, hidden=(8, 6, 4), decoder_hidden=(6, 8), encoders=kept,
+                         n_clusters=3).eval()
+    dropped = "graph" if kept == "dense" else "dense"
+    assert getattr(net, f"{dropped}_layers") is None and getattr(net, f"{dropped}_out") is None
+    out = net(torch.rand(30, 20), graph)
+    assert set(encoder_latents(out)) == {kept}
+    # Z_L is the graph propagation of the one encoder's latent, no fusion weights
+    torch.testing.assert_close(out.z, torch.sparse.mm(graph, encoder_latents(out)[kept]))
+    edges = graph.to_sparse_coo().coalesce().indices()
+    terms = objective(out, net.centers, torch.ones(30, 20), torch.ones(30, 1),
+                      GraphPairs(edges, edges.flip(0), torch.ones(edges.shape[1])),
+                      LossWeights(graph=0.1, zinb=0.1, kl=0.5, bce=0.1), clustering=True)
+    assert torch.isfinite(terms["loss"]) and terms["bce"] > 0
+    with pytest.raises(ValueError, match="encoders"):
+        ScDeferNetwork(20, encoders="neither")

@@ -23,6 +23,8 @@ EncoderInput = Literal["lognorm", "pearson", "dual"]
 ENCODER_INPUTS: tuple[str, ...] = get_args(EncoderInput)
 Attention = Literal["global", "none"]
 ATTENTIONS: tuple[str, ...] = get_args(Attention)
+Encoders = Literal["both", "dense", "graph"]
+ENCODERS: tuple[str, ...] = get_args(Encoders)
 FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "ensemble"]
 FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus",
                                       "ensemble")
@@ -139,6 +141,12 @@ class TrainParams:
     input_noise: float | None = option(
         None, "SD of Gaussian noise added to the log-normalised input while training "
         "(denoising).", minimum=0)
+    encoders: Encoders = option(
+        "both", "Ablation: 'both' encoders (the model), or only the 'dense' or the 'graph' one.",
+        choices=ENCODERS, cli=False)
+    layer_fusion: bool = option(
+        True, "Ablation: False makes each encoder read its own previous layer instead of the "
+        "fused one (Eq. 1, 4).", cli=False)
     hidden: tuple[int, ...] = option((1024, 128, 24), "Encoder widths; the last is the latent "
                                      "size (paper: 1024, 128, 24).", cli=False)
     decoder_hidden: tuple[int, ...] = option((128, 1024), "Decoder widths (paper: 128, 1024).",

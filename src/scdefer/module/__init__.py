@@ -12,7 +12,7 @@ from ._losses import (
     target_distribution,
     zinb_nll,
 )
-from ._network import MAX_ATTENTION_KEYS, NetworkOutput, ScDeferNetwork
+from ._network import MAX_ATTENTION_KEYS, NetworkOutput, ScDeferNetwork, encoder_latents
 from ._objective import GraphPairs, LossWeights, objective
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "TAGConv",
     "clustering_kl",
     "dense_rows",
+    "encoder_latents",
     "graph_edge_mse_loss",
     "graph_pair_loss",
     "graph_pair_squared_loss",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..params import ATTENTIONS, Attention, FusionWeights
+from ..params import ATTENTIONS, ENCODERS, Attention, Encoders, FusionWeights
 from ._layers import DenseBlock, GraphBlock, Rows, TAGConv, by_rows, propagate
 
 
@@ -16,12 +17,25 @@ from ._layers import DenseBlock, GraphBlock, Rows, TAGConv, by_rows, propagate
 class NetworkOutput:
     """What one forward pass returns."""
 
-    z_dense: torch.Tensor  # Z_D, latent of the fusion cell topology encoder
-    z_graph: torch.Tensor  # Z_G, latent of the graph encoder
+    z_dense: torch.Tensor | None  # Z_D, latent of the fusion cell topology encoder (if built)
+    z_graph: torch.Tensor | None  # Z_G, latent of the graph encoder (if built)
     z: torch.Tensor  # fused latent Z
     mean: torch.Tensor | None = None  # ZINB mean (before size factors)
     dispersion: torch.Tensor | None = None
     pi_logits: torch.Tensor | None = None
+
+
+class EncoderLatents(Protocol):
+    """Anything carrying both encoders' latents: a forward pass or a full-data embedding."""
+
+    z_dense: torch.Tensor | None
+    z_graph: torch.Tensor | None
+
+
+def encoder_latents(out: EncoderLatents) -> dict[str, torch.Tensor]:
+    """``{"dense": Z_D, "graph": Z_G}`` of ``out``, the encoders that are built only."""
+    latents = {"dense": out.z_dense, "graph": out.z_graph}
+    return {name: z for name, z in latents.items() if z is not None}
 
 
 # The most keys the global attention looks at when the network is trained on the whole graph in
@@ -77,6 +91,12 @@ class ScDeferNetwork(nn.Module):
         ``"global"``: ``Z = beta softmax(Z_L Z_Lᵀ) Z_L + Z_L`` (Eq. 5-6, beta learnt from 0);
         ``"none"``: ``Z = Z_L``, the fused local latent (the fast schedule's default; beta is
         kept, unused, so every saved network has the same parameters).
+    encoders
+        ``"both"`` (the model); ``"dense"`` or ``"graph"``: that encoder alone, the other one is
+        not built and ``Z_L`` is the graph propagation of its latent (an ablation).
+    layer_fusion
+        Whether each hidden layer of both encoders reads the fused layer ``Z^l`` (Eq. 1, 4);
+        False: each encoder reads its own previous layer (an ablation).
     """
 
     def __init__(
@@ -92,22 +112,34 @@ class ScDeferNetwork(nn.Module):
         n_clusters: int = 1,
         attention_keys: int = MAX_ATTENTION_KEYS,
         attention: Attention = "global",
+        encoders: Encoders = "both",
+        layer_fusion: bool = True,
     ) -> None:
         super().__init__()
         if attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
+        if encoders not in ENCODERS:
+            raise ValueError(f"encoders must be one of {ENCODERS}, got {encoders!r}")
         self.alpha = alpha
         self.attention_keys = attention_keys
         self.attention = attention
+        self.layer_fusion = layer_fusion and encoders == "both"
+        self.n_hidden_layers = len(hidden) - 1
         widths = (n_genes, *hidden)
-        self.dense_layers = nn.ModuleList(
-            DenseBlock(widths[i], widths[i + 1], dropout) for i in range(len(hidden) - 1)
-        )
-        self.dense_out = nn.Linear(widths[-2], widths[-1])
-        self.graph_layers = nn.ModuleList(
-            GraphBlock(widths[i], widths[i + 1], hops, dropout) for i in range(len(hidden) - 1)
-        )
-        self.graph_out = TAGConv(widths[-2], widths[-1], K=hops)
+        self.dense_layers: nn.ModuleList | None = None
+        self.dense_out: nn.Linear | None = None
+        if encoders != "graph":
+            self.dense_layers = nn.ModuleList(
+                DenseBlock(widths[i], widths[i + 1], dropout) for i in range(len(hidden) - 1)
+            )
+            self.dense_out = nn.Linear(widths[-2], widths[-1])
+        self.graph_layers: nn.ModuleList | None = None
+        self.graph_out: TAGConv | None = None
+        if encoders != "dense":
+            self.graph_layers = nn.ModuleList(
+                GraphBlock(widths[i], widths[i + 1], hops, dropout) for i in range(len(hidden) - 1)
+            )
+            self.graph_out = TAGConv(widths[-2], widths[-1], K=hops)
         latent = hidden[-1]
         self.fusion_weights = fusion_weights
         if fusion_weights == "cell":
@@ -146,16 +178,22 @@ class ScDeferNetwork(nn.Module):
         """
         device = self.centers.device
         dense_in, graph_in = x, (x if x_graph is None else x_graph)
-        for dense, graph in zip(self.dense_layers, self.graph_layers, strict=True):
-            h_dense = by_rows(dense, dense_in, chunk, device)
-            h_graph = graph(graph_in, adj_t, chunk)
-            dense_in = graph_in = self._fuse(h_dense, h_graph)
+        for layer in range(self.n_hidden_layers):
+            h_dense = (None if self.dense_layers is None
+                       else by_rows(self.dense_layers[layer], dense_in, chunk, device))
+            h_graph = (None if self.graph_layers is None
+                       else self.graph_layers[layer](graph_in, adj_t, chunk))
+            dense_in, graph_in = self._fuse(h_dense, h_graph)
             del h_dense, h_graph
-        z_dense = by_rows(self.dense_out, dense_in, chunk, device)
-        z_graph = self.graph_out(graph_in, adj_t, chunk)
+        z_dense = (None if self.dense_out is None
+                   else by_rows(self.dense_out, dense_in, chunk, device))
+        z_graph = None if self.graph_out is None else self.graph_out(graph_in, adj_t, chunk)
         del dense_in, graph_in
         a, b = self._fusion_weights(cell_index)
-        z_local = propagate(adj_t, a * z_dense + b * z_graph)
+        if z_dense is None or z_graph is None:  # one encoder (an ablation): no fusion weights
+            z_local = propagate(adj_t, z_graph if z_dense is None else z_dense)
+        else:
+            z_local = propagate(adj_t, a * z_dense + b * z_graph)
         if self.attention == "none":
             return NetworkOutput(z_dense=z_dense, z_graph=z_graph, z=z_local)
         keys = z_local if n_keys is None else z_local[:n_keys]
@@ -175,9 +213,14 @@ class ScDeferNetwork(nn.Module):
         out.pi_logits = self.pi_head(hidden)
         return out
 
-    def _fuse(self, h_dense: torch.Tensor, h_graph: torch.Tensor) -> torch.Tensor:
-        """``Z^l = alpha H_D^(l-1) + (1 - alpha) H_G^(l-1)`` (Eq. 1, 4); layer 1 takes the input."""
-        return self.alpha * h_dense + (1.0 - self.alpha) * h_graph
+    def _fuse(self, h_dense: torch.Tensor | None, h_graph: torch.Tensor | None
+              ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The next layer's inputs of both encoders: ``Z^l = alpha H_D^(l-1) + (1 - alpha)
+        H_G^(l-1)`` for both (Eq. 1, 4), or each encoder's own layer without layer-wise fusion."""
+        if not self.layer_fusion:
+            return h_dense, h_graph
+        fused = self.alpha * h_dense + (1.0 - self.alpha) * h_graph
+        return fused, fused
 
     def _fusion_weights(
         self, cell_index: torch.Tensor | None

@@ -18,7 +18,7 @@ from ._losses import (
     target_distribution,
     zinb_nll,
 )
-from ._network import NetworkOutput
+from ._network import NetworkOutput, encoder_latents
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,11 @@ def objective(
     }
     total = weights.zinb * terms["zinb"] + weights.graph * terms["graph"]
     if clustering:
-        q = {name: soft_assignment(z, centers)
-             for name, z in (("z", out.z), ("dense", out.z_dense), ("graph", out.z_graph))}
+        latents = {"z": out.z, **encoder_latents(out)}
+        q = {name: soft_assignment(z, centers) for name, z in latents.items()}
         p = targets if targets is not None else {k: target_distribution(v) for k, v in q.items()}
         terms["kl"] = clustering_kl(p["z"], q["z"])
-        terms["bce"] = soft_bce(q["dense"], p["dense"]) + soft_bce(q["graph"], p["graph"])
+        terms["bce"] = sum(soft_bce(q[name], p[name]) for name in q if name != "z")
         total = total + weights.kl * terms["kl"] + weights.bce * terms["bce"]
     terms["loss"] = total
     return terms

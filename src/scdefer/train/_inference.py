@@ -26,8 +26,8 @@ class Embedding:
     """Full-data latents in evaluation mode."""
 
     z: torch.Tensor
-    z_dense: torch.Tensor
-    z_graph: torch.Tensor
+    z_dense: torch.Tensor | None  # None when that encoder is ablated
+    z_graph: torch.Tensor | None
 
 
 def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainParams) -> ScDeferNetwork:
@@ -44,6 +44,8 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
         n_clusters=n_clusters,
         attention_keys=params.batch_size or MAX_ATTENTION_KEYS,
         attention=params.attention,
+        encoders=params.encoders,
+        layer_fusion=params.layer_fusion,
     )
 
 

@@ -23,6 +23,7 @@ from ..module import (
     LossWeights,
     ScDeferNetwork,
     dense_rows,
+    encoder_latents,
     objective,
     target_distribution,
 )
@@ -326,10 +327,9 @@ class Trainer:
         """Detached target distributions of every cell (DEC), and the current labels."""
         emb = embed(network, self.data, self.device)
         q = assign(network, emb.z)
-        targets = {
-            "z": target_distribution(q),
-            "dense": target_distribution(assign(network, emb.z_dense)),
-            "graph": target_distribution(assign(network, emb.z_graph)),
+        targets = {"z": target_distribution(q)} | {
+            name: target_distribution(assign(network, z))
+            for name, z in encoder_latents(emb).items()
         }
         return targets, q.argmax(dim=1).cpu().numpy()
 
