@@ -200,6 +200,8 @@ def test_paper_schedule_is_the_paper() -> None:
     ({"hops": 0}, "--hops must be at least 1"),
     ({"epochs": 2.5}, "--epochs must be an integer"),
     ({"final_assignment": "vote"}, "--final-assignment must be dec, kmeans"),
+    ({"encoders": "neither"}, "--encoders must be both, dense or graph"),
+    ({"layer_fusion": "no"}, "layer_fusion must be True or False"),
 ])
 def test_bad_training_options(kwargs, match) -> None:
     with pytest.raises(ScDeferInputError, match=match):
