@@ -27,6 +27,9 @@ from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lodo import markdown
+
 # readout name -> (readout, rep) rows of the readout tables
 READOUTS = {
     "output": ("cur+votes", "cluster_z"),
@@ -49,16 +52,6 @@ def load(tables: list[Path], tags: dict[str, str], seeds: list[int] | None) -> p
     frame = frame.drop_duplicates(["tag", "dataset", "seed", "readout_name"])
     variant_of = {tag: name for name, tag in tags.items()}
     return frame.assign(variant=frame["tag"].map(variant_of))
-
-
-def markdown(frame: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table (3 decimals)."""
-    text = frame.map(lambda v: f"{v:.3f}" if isinstance(v, float) else str(v))
-    lines = ["| " + " | ".join([text.index.name or "", *text.columns]) + " |",
-             "|" + "---|" * (len(text.columns) + 1)]
-    lines += ["| " + " | ".join([str(i), *row]) + " |" for i, row in zip(
-        text.index, text.to_numpy().tolist(), strict=True)]
-    return "\n".join(lines)
 
 
 def report(rows: pd.DataFrame, variants: list[str]) -> str:
