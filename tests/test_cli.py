@@ -22,6 +22,8 @@ def test_version_and_help() -> None:
         res = scdefer_cli(command, "--help")
         assert res.returncode == 0, res.stderr
         assert "--output" in res.stdout
+        quiet = next(line for line in res.stdout.splitlines() if "--quiet" in line)
+        assert "<bool>" not in quiet  # a flag takes no value, so --help shows no placeholder
 
 
 @pytest.mark.parametrize("command", ["train", "run"])

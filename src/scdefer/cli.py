@@ -38,12 +38,17 @@ class Device(StrEnum):
 
 
 # -- shared options (declared once, used by several commands) --------------------------------------
+def _flag(*names: str, **kwargs: Any) -> Any:
+    """A boolean option; no ``<bool>`` value placeholder in ``--help`` (a flag takes no value)."""
+    return typer.Option(*names, metavar="", **kwargs)
+
+
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output .h5ad file.")]
 Seed = Annotated[int, typer.Option(help="Random seed; fixes the result on a given device.")]
 Threads = Annotated[int | None, typer.Option(
     help="CPU threads (default: $GALAXY_SLOTS, $NXF_TASK_CPUS or $SLURM_CPUS_PER_TASK, else cores up to 8).")]
 DeviceOpt = Annotated[Device, typer.Option(help="Compute device; 'auto' uses a GPU when one is visible.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or info messages.")]
+Quiet = Annotated[bool, _flag("--quiet", "-q", help="No progress bars or info messages.")]
 KeyAdded = Annotated[str, typer.Option(help="obs/obsm key for the results (obs[KEY], obsm['X_KEY']).")]
 LabelKey = Annotated[str, typer.Option(help="obs column holding the true labels.")]
 CheckpointDir = Annotated[Path | None, typer.Option(
@@ -196,8 +201,8 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def app_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version_callback, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[bool, _flag("--version", callback=_version_callback, is_eager=True,
+                                   help="Print the version and exit.")] = False,
 ) -> None:
     """scDEFER: deep embedded fusion clustering of single-cell RNA-seq (AAAI 2023)."""
 
@@ -210,7 +215,7 @@ def preprocess(
     input: Annotated[Path, typer.Argument(
         help=".h5ad, 10x .h5, 10x mtx directory, .csv/.tsv(.gz), or scDeepCluster data.h5.")],
     output: Output,
-    transpose: Annotated[bool, typer.Option(help="csv/tsv input has genes as rows.")] = False,
+    transpose: Annotated[bool, _flag(help="csv/tsv input has genes as rows.")] = False,
     seed: Seed = 0,
     threads: Threads = None,
     quiet: Quiet = False,
@@ -294,7 +299,7 @@ def evaluate(
     label_key: LabelKey,
     output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")],
     cluster_key: Annotated[str, typer.Option(help="obs column with the clusters.")] = "scdefer",
-    plots: Annotated[bool, typer.Option(help="Write UMAP and confusion heatmap PNGs.")] = True,
+    plots: Annotated[bool, _flag(help="Write UMAP and confusion heatmap PNGs.")] = True,
     seed: Seed = 0,
     threads: Threads = None,
     quiet: Quiet = False,
