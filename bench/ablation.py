@@ -6,7 +6,9 @@ variant and dataset it reads, from readout tables (``bench/pools.py`` and ``benc
 --quick`` output, any number of them):
 
 - ``output``: what ``scdefer train`` outputs by default (the ensemble's most central partition,
-  then the vote of the 16 nearest cells, ``cur+votes`` of ``pools.py``);
+  then the vote of the 16 nearest cells, ``cur+votes`` of ``pools.py``); for a tag named in
+  ``--head-output`` (one whose settings output the DEC head, as ``--schedule paper`` does), its
+  head's labels;
 - ``head``: the DEC head's own labels (the paper's output);
 - ``kmeans Z`` / ``kmeans Z pre``: K-means at K on the learnt embedding after the clustering
   phase / after pre-training, a readout of the representation alone.
@@ -39,12 +41,21 @@ READOUTS = {
 }
 
 
-def load(tables: list[Path], tags: dict[str, str], seeds: list[int] | None) -> pd.DataFrame:
-    """One row per (variant, dataset, seed, readout) with its ARI and NMI."""
+def load(tables: list[Path], tags: dict[str, str], seeds: list[int] | None,
+         head_output: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One row per (variant, dataset, seed, readout) with its ARI and NMI.
+
+    For the tags in ``head_output`` the DEC head's rows also stand as their ``output``.
+    """
     frame = pd.concat([pd.read_csv(path, sep="\t") for path in tables], ignore_index=True)
     frame = frame[frame["tag"].isin(tags.values())]
     if seeds:
         frame = frame[frame["seed"].isin(seeds)]
+    head_rows = frame[frame["tag"].isin(head_output)
+                      & (frame["readout"] == READOUTS["head"][0])
+                      & (frame["rep"] == READOUTS["head"][1])]
+    as_output = head_rows.assign(readout=READOUTS["output"][0], rep=READOUTS["output"][1])
+    frame = pd.concat([frame, as_output], ignore_index=True)
     wanted = {pair: name for name, pair in READOUTS.items()}
     frame = frame.assign(readout_name=[wanted.get((r, p)) for r, p in
                                        zip(frame["readout"], frame["rep"], strict=True)])
@@ -83,7 +94,7 @@ def report(rows: pd.DataFrame, variants: list[str]) -> str:
         f"{losses[v]} of {per_set[v].notna().sum()}" if v in per_set and v != full else ""
         for v in summary.index]
     return ("## What `scdefer train` outputs (ARI per dataset)\n\n" + markdown(per_set)
-            + "\n\n## Mean over datasets, and difference from the full model\n\n"
+            + "\n\n## Mean over datasets, and difference from the first variant\n\n"
             + markdown(summary) + note + "\n")
 
 
@@ -93,9 +104,11 @@ def main() -> None:
                         help="NAME=TAG pairs, the full model first")
     parser.add_argument("--tables", nargs="+", type=Path, required=True)
     parser.add_argument("--seeds", nargs="*", type=int, help="only these seeds (default: all)")
+    parser.add_argument("--head-output", nargs="*", default=[], metavar="TAG",
+                        help="tags whose output is the DEC head (e.g. trained with --schedule paper)")
     args = parser.parse_args()
     tags = dict(pair.split("=", 1) for pair in args.variants)
-    rows = load(args.tables, tags, args.seeds)
+    rows = load(args.tables, tags, args.seeds, tuple(args.head_output))
     sys.stdout.write(report(rows, list(tags)))
 
 

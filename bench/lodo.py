@@ -38,9 +38,10 @@ OPTIONS = {"dec:cluster_z": "dec", "kmeans+means:cluster_z": "kmeans",
 
 
 def markdown(frame: pd.DataFrame, index: bool = True) -> str:
-    """A pipe table (pandas' to_markdown needs tabulate, which is not a dependency)."""
+    """A pipe table (pandas' to_markdown needs tabulate, which is not a dependency); NaN: "—"."""
     frame = frame.reset_index() if index else frame
-    cells = [[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+    cells = [["—" if isinstance(v, float) and v != v else f"{v:.3f}" if isinstance(v, float)
+              else str(v) for v in row]
              for row in frame.itertuples(index=False)]
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
              "|" + "---|" * len(frame.columns)]
