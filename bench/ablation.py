@@ -101,7 +101,7 @@ def report(rows: pd.DataFrame, variants: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="+", required=True,
-                        help="NAME=TAG pairs, the full model first")
+                        help="NAME=TAG pairs, the reference (full model or default) first")
     parser.add_argument("--tables", nargs="+", type=Path, required=True)
     parser.add_argument("--seeds", nargs="*", type=int, help="only these seeds (default: all)")
     parser.add_argument("--head-output", nargs="*", default=[], metavar="TAG",
