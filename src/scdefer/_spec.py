@@ -103,22 +103,33 @@ def check_value(name: str, value: Any, spec: OptionSpec, integer: bool = False) 
         raise ScDeferInputError(f"{flag(name)} must be {spec.range_text()}{words}, got {value!r}")
 
 
-def integer_options(cls: type) -> set[str]:
-    """The fields of ``cls`` whose type admits an int and no float (``int``, ``int | None``...)."""
-    out = set()
+def _field_types(cls: type) -> dict[str, set[Any]]:
+    """Each field's admitted types (``int | None`` -> {int, NoneType})."""
+    out = {}
     for name, hint in typing.get_type_hints(cls).items():
         union = typing.get_origin(hint) in (typing.Union, types.UnionType)
-        args = set(typing.get_args(hint)) if union else {hint}
-        if int in args and float not in args:
-            out.add(name)
+        out[name] = set(typing.get_args(hint)) if union else {hint}
     return out
 
 
+def integer_options(cls: type) -> set[str]:
+    """The fields of ``cls`` whose type admits an int and no float (``int``, ``int | None``...)."""
+    return {name for name, kinds in _field_types(cls).items() if int in kinds and float not in kinds}
+
+
 def check(params: Any) -> None:
-    """Check every option of a parameter dataclass instance against its spec."""
+    """Check every option of a parameter dataclass instance against its spec and type.
+
+    A ``bool`` field takes only True or False (Python truthiness would accept anything); the
+    message names the Python field, the only way to pass it anything else.
+    """
+    kinds = _field_types(type(params))
     integers = integer_options(type(params))
     for name, spec in specs(type(params)).items():
-        check_value(name, getattr(params, name), spec, integer=name in integers)
+        value = getattr(params, name)
+        if kinds[name] == {bool} and not isinstance(value, bool):
+            raise ScDeferInputError(f"{name} must be True or False, got {value!r}")
+        check_value(name, value, spec, integer=name in integers)
 
 
 def options_table(cls: type, schedules: dict[str, dict[str, Any]] | None = None) -> str:

@@ -204,8 +204,6 @@ class TrainParams:
             if not widths or any(isinstance(w, bool) or not isinstance(w, int) or w < 1
                                  for w in widths):
                 raise ScDeferInputError(f"{name} must be positive integers, got {widths!r}")
-        if not isinstance(params.layer_fusion, bool):
-            raise ScDeferInputError(f"layer_fusion must be True or False, got {params.layer_fusion!r}")
         return params
 
     def to_dict(self) -> dict[str, Any]:
