@@ -25,6 +25,7 @@ Attention = Literal["global", "none"]
 ATTENTIONS: tuple[str, ...] = get_args(Attention)
 Encoders = Literal["both", "dense", "graph"]
 ENCODERS: tuple[str, ...] = get_args(Encoders)
+CenterInit = Literal["kmeans", "spectral"]
 FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "ensemble"]
 FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus",
                                       "ensemble")
@@ -179,6 +180,10 @@ class TrainParams:
     pretrain_tol: float | None = option(
         None, "Stop pre-training when the loss improves by less than this fraction for 3 "
         "epochs; 0 = never.", minimum=0, cli=False)
+    center_init: CenterInit = option(
+        "kmeans", "How the clustering head's centres start: 'kmeans', K-means on the pre-trained "
+        "embedding (DEC); 'spectral', the cluster means of a spectral clustering of the PCA's "
+        "and the pre-trained embedding's 10-NN graphs together.", choices=("kmeans", "spectral"))
     tol: float | None = option(
         None, "Stop clustering when fewer than this fraction of the labels change; 0 = never.",
         minimum=0, maximum=1)

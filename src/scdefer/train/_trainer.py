@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from .._errors import ScDeferInputError
 from .._progress import peak_memory, timed_step
-from ..assignment import cluster_means, final_labels, neighbour_votes
+from ..assignment import cluster_means, final_labels, joint_spectral_labels, neighbour_votes
 from ..module import (
     GraphPairs,
     LossWeights,
@@ -158,11 +158,22 @@ class Trainer:
                 f"--n-clusters {n_clusters} is more than half of the {data.n_cells} cells; "
                 "give fewer clusters or more cells"
             )
+        network.init_centers(torch.from_numpy(self._initial_centers(emb.z.cpu().numpy(),
+                                                                    n_clusters)))
+        return n_clusters
+
+    def _initial_centers(self, z: np.ndarray, n_clusters: int) -> np.ndarray:
+        """The head's starting centres in ``z``, the pre-trained embedding (``center_init``)."""
+        p = self.params
+        if p.center_init == "spectral":
+            with timed_step(f"spectral clustering ({n_clusters}) of the PCA and pre-trained "
+                            "embedding graphs"):
+                labels = joint_spectral_labels([self.data.coords, z], n_clusters, p.seed)
+            return cluster_means(z, np.unique(labels, return_inverse=True)[1])
         kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
         with timed_step(f"K-means ({n_clusters} centres) on the pre-trained embedding"):
-            kmeans.fit(emb.z.cpu().numpy())
-        network.init_centers(torch.from_numpy(kmeans.cluster_centers_))
-        return n_clusters
+            kmeans.fit(z)
+        return kmeans.cluster_centers_
 
     def _final_assignment(self, network: ScDeferNetwork, emb: Embedding,
                           n_clusters: int) -> tuple[np.ndarray, str, np.ndarray | None]:
