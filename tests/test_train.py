@@ -185,6 +185,26 @@ def test_paper_schedule_is_the_paper() -> None:
     assert TrainParams(schedule="paper", graph_loss="pairs").resolved().graph_loss == "pairs"
 
 
+def test_spectral_center_init_starts_at_the_joint_graph_clusters(sim_prepared) -> None:
+    """center_init 'spectral': the head starts at the means, in the pre-trained embedding, of the
+    spectral clusters of the PCA's and that embedding's KNN graphs together."""
+    from scdefer.assignment import cluster_means, joint_spectral_labels
+    from scdefer.train import CellData, Trainer
+
+    network_options = {k: v for k, v in TINY_TRAIN.items() if k not in ("progress", "device")}
+    params = TrainParams(n_clusters=3, center_init="spectral", final_assignment="dec",
+                         **dict(network_options, epochs=0)).resolved()
+    data = CellData.from_anndata(sim_prepared, params)
+    pretrained = {}
+    network, result = Trainer(
+        data, params, torch.device("cpu"), progress=False,
+        on_phase_end=lambda phase, emb: pretrained.setdefault(phase, emb.z.numpy())).fit()
+    z = pretrained["pretrain"]
+    expected = cluster_means(z, joint_spectral_labels([data.coords, z], 3, params.seed))
+    np.testing.assert_allclose(network.centers.detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert result.epochs_run == 0 and _ari(sim_prepared, result.labels) > 0.8
+
+
 @pytest.mark.parametrize("kwargs,match", [
     ({"n_clusters": 1}, "n-clusters"),
     ({"alpha": 2.0}, "alpha"),
@@ -202,6 +222,7 @@ def test_paper_schedule_is_the_paper() -> None:
     ({"final_assignment": "vote"}, "--final-assignment must be dec, kmeans"),
     ({"encoders": "neither"}, "--encoders must be both, dense or graph"),
     ({"layer_fusion": "no"}, "layer_fusion must be True or False"),
+    ({"center_init": "random"}, "--center-init must be kmeans or spectral"),
 ])
 def test_bad_training_options(kwargs, match) -> None:
     with pytest.raises(ScDeferInputError, match=match):
