@@ -183,7 +183,9 @@ class TrainParams:
     center_init: CenterInit = option(
         "kmeans", "How the clustering head's centres start: 'kmeans', K-means on the pre-trained "
         "embedding (DEC); 'spectral', the cluster means of a spectral clustering of the PCA's "
-        "and the pre-trained embedding's 10-NN graphs together.", choices=("kmeans", "spectral"))
+        "and the pre-trained embedding's 10-NN graphs together (a probe, lower on the mean of "
+        "the shared sets: bench/results/center_init.md).", choices=("kmeans", "spectral"),
+        cli=False)
     tol: float | None = option(
         None, "Stop clustering when fewer than this fraction of the labels change; 0 = never.",
         minimum=0, maximum=1)
