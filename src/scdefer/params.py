@@ -26,6 +26,7 @@ ATTENTIONS: tuple[str, ...] = get_args(Attention)
 Encoders = Literal["both", "dense", "graph"]
 ENCODERS: tuple[str, ...] = get_args(Encoders)
 CenterInit = Literal["kmeans", "spectral"]
+CENTER_INITS: tuple[str, ...] = get_args(CenterInit)
 FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "ensemble"]
 FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus",
                                       "ensemble")
@@ -184,7 +185,7 @@ class TrainParams:
         "kmeans", "How the clustering head's centres start: 'kmeans', K-means on the pre-trained "
         "embedding (DEC); 'spectral', the cluster means of a spectral clustering of the PCA's "
         "and the pre-trained embedding's 10-NN graphs together (a probe, lower on the mean of "
-        "the shared sets: bench/results/center_init.md).", choices=("kmeans", "spectral"),
+        "the shared sets: bench/results/center_init.md).", choices=CENTER_INITS,
         cli=False)
     tol: float | None = option(
         None, "Stop clustering when fewer than this fraction of the labels change; 0 = never.",
