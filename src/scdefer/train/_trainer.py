@@ -137,7 +137,7 @@ class Trainer:
         return network, result
 
     def _init_clusters(self, network: ScDeferNetwork) -> int:
-        """Embed after pre-training, choose K (given or estimated), start the centres by K-means."""
+        """Embed after pre-training, choose K (given or estimated), start the centres (center_init)."""
         p, data = self.params, self.data
         with timed_step(f"embedding {data.n_cells:,} cells"):
             emb = embed(network, data, self.device)
