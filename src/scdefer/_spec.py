@@ -112,9 +112,14 @@ def _field_types(cls: type) -> dict[str, set[Any]]:
     return out
 
 
+def _admits_only_integers(kinds: set[Any]) -> bool:
+    """Whether a field of these admitted types takes an int and no float (``int | None``...)."""
+    return int in kinds and float not in kinds
+
+
 def integer_options(cls: type) -> set[str]:
     """The fields of ``cls`` whose type admits an int and no float (``int``, ``int | None``...)."""
-    return {name for name, kinds in _field_types(cls).items() if int in kinds and float not in kinds}
+    return {name for name, kinds in _field_types(cls).items() if _admits_only_integers(kinds)}
 
 
 def check(params: Any) -> None:
@@ -124,12 +129,11 @@ def check(params: Any) -> None:
     message names the Python field, the only way to pass it anything else.
     """
     kinds = _field_types(type(params))
-    integers = integer_options(type(params))
     for name, spec in specs(type(params)).items():
         value = getattr(params, name)
         if kinds[name] == {bool} and not isinstance(value, bool):
             raise ScDeferInputError(f"{name} must be True or False, got {value!r}")
-        check_value(name, value, spec, integer=name in integers)
+        check_value(name, value, spec, integer=_admits_only_integers(kinds[name]))
 
 
 def options_table(cls: type, schedules: dict[str, dict[str, Any]] | None = None) -> str:
