@@ -73,7 +73,8 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
 
     network, result = Trainer(data, params, torch.device(device), progress=False,
                               on_phase_end=keep).fit()
-    saved["denoised_pca"] = denoised_pca(network, data, torch.device(device))
+    if network.decoder is not None:  # no ZINB decoder at weight 0 (the fast default)
+        saved["denoised_pca"] = denoised_pca(network, data, torch.device(device))
     seconds = time.perf_counter() - start
     out = REPS / tag / f"{path.stem}_s{seed}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -123,14 +123,18 @@ def test_non_count_input_exit_2(tmp_path: Path, sim_counts: ad.AnnData) -> None:
     res = scdefer_cli("preprocess", str(tmp_path / "tpm.h5ad"), "-o", str(tmp_path / "p.h5ad"),
                       "--input-kind", "normalized", "--n-pcs", "10")
     assert res.returncode == 0, res.stderr
-    # no counts: the default ZINB target and Pearson-residual input are refused in one line ...
+    # no counts: the default Pearson-residual input, and a ZINB term on counts when it is on,
+    # are refused in one line that names what to use instead ...
     train = ("train", str(tmp_path / "p.h5ad"), "-o", str(tmp_path / "t.h5ad"), "--n-clusters",
              "2", "--pretrain-epochs", "1", "--epochs", "1", "--final-assignment", "dec")
-    res = scdefer_cli(*train)
-    errors = [line for line in res.stderr.splitlines() if line.startswith("scdefer: error:")]
-    assert res.returncode == 2 and len(errors) == 1
-    assert "--zinb-target lognorm --encoder-input lognorm" in errors[0]
-    assert not (tmp_path / "t.h5ad").exists()
+    for extra, fix in (((), "use --encoder-input lognorm"),
+                       (("--weight-zinb", "0.1"), "use --zinb-target lognorm --encoder-input "
+                                                  "lognorm")):
+        res = scdefer_cli(*train, *extra)
+        errors = [line for line in res.stderr.splitlines() if line.startswith("scdefer: error:")]
+        assert res.returncode == 2 and len(errors) == 1
+        assert errors[0].endswith(fix)
+        assert not (tmp_path / "t.h5ad").exists()
     # ... and train on the log-normalised values when told so
     res = scdefer_cli(*train, "--zinb-target", "lognorm", "--encoder-input", "lognorm")
     assert res.returncode == 0, res.stderr

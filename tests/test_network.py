@@ -186,3 +186,32 @@ def test_one_encoder_ablation(graph: torch.Tensor, kept: str) -> None:
     assert torch.isfinite(terms["loss"]) and terms["bce"] > 0
     with pytest.raises(ValueError, match="encoders"):
         ScDeferNetwork(20, encoders="neither")
+
+
+def test_without_the_zinb_decoder_only_the_decoder_is_missing(graph: torch.Tensor) -> None:
+    """No decoder at ZINB weight 0: no ZINB outputs, parameters or loss term, and everything
+    else (the encoders' initial weights, the random stream after them) as with the decoder."""
+    from scdefer.module import GraphPairs, LossWeights, objective
+
+    nets = {}
+    for kept in (True, False):
+        torch.manual_seed(0)
+        nets[kept] = ScDeferNetwork(20, hidden=(8, 6, 4), decoder_hidden=(6, 8), n_clusters=3,
+                                    zinb_decoder=kept)
+        nets[kept].after = torch.rand(3)  # the next draw of the random stream
+    with_decoder, without = nets[True].state_dict(), nets[False].state_dict()
+    decoder_keys = {k for k in with_decoder
+                    if k.split(".")[0] in ("decoder", "mean_head", "dispersion_head", "pi_head")}
+    assert decoder_keys and set(without) == set(with_decoder) - decoder_keys
+    for key, value in without.items():
+        torch.testing.assert_close(value, with_decoder[key], rtol=0, atol=0)
+    torch.testing.assert_close(nets[False].after, nets[True].after, rtol=0, atol=0)
+    out = nets[False].eval()(torch.rand(30, 20), graph)
+    assert out.mean is None and out.dispersion is None and out.pi_logits is None
+    edges = graph.to_sparse_coo().coalesce().indices()
+    terms = objective(out, nets[False].centers, None, None,
+                      GraphPairs(edges, edges.flip(0), torch.ones(edges.shape[1])),
+                      LossWeights(graph=0.1, zinb=0.0, kl=0.5, bce=0.1), clustering=True)
+    assert "zinb" not in terms and torch.isfinite(terms["loss"])
+    torch.testing.assert_close(
+        terms["loss"], 0.1 * terms["graph"] + 0.5 * terms["kl"] + 0.1 * terms["bce"])

@@ -113,6 +113,22 @@ def test_reference_round_trips(trained) -> None:
     np.testing.assert_array_equal(loaded.model.gene_fractions, saved.model.gene_fractions)
 
 
+def test_models_with_and_without_the_zinb_decoder_round_trip(query_counts, trained,
+                                                             tmp_path) -> None:
+    """The default model has no ZINB decoder; one trained with it (as every model saved before
+    the fast schedule dropped the term) keeps it through save and load and labels as trained."""
+    assert trained.params.weight_zinb == 0 and trained.network.decoder is None
+    cells = query_counts[:300].copy()
+    prepared = scdefer.preprocess(cells, scdefer.PreprocessParams(n_top_genes=300))
+    model = ScDefer(n_clusters=5, weight_zinb=0.1, **TINY_TRAIN).fit(prepared)
+    loaded = ScDefer.load(model.save(tmp_path / "zinb"), device="cpu")
+    assert loaded.network.decoder is not None and loaded.params.weight_zinb == 0.1
+    saved, again = model.network.state_dict(), loaded.network.state_dict()
+    assert set(again) == set(saved)
+    labels = scdefer.predict(cells, loaded).obs["scdefer"].to_numpy().astype(str)
+    assert np.mean(labels == model.result.labels.astype(str)) >= 0.99
+
+
 def test_cli_predict_stops_on_too_few_genes(tmp_path, query_counts, trained) -> None:
     directory = trained.save(tmp_path / "model")
     genes = trained.reference.genes

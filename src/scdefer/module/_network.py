@@ -97,6 +97,11 @@ class ScDeferNetwork(nn.Module):
     layer_fusion
         Whether each hidden layer of both encoders reads the fused layer ``Z^l`` (Eq. 1, 4);
         False: each encoder reads its own previous layer (an ablation).
+    zinb_decoder
+        Whether the network keeps its ZINB decoder (False when the ZINB loss has weight 0: the
+        genes-wide output layers then cost neither time nor memory, nor room in a saved model).
+        Its weights are drawn either way, so the random stream of everything after them, and
+        with it training, does not depend on whether the ZINB term is on.
     """
 
     def __init__(
@@ -114,6 +119,7 @@ class ScDeferNetwork(nn.Module):
         attention: Attention = "global",
         encoders: Encoders = "both",
         layer_fusion: bool = True,
+        zinb_decoder: bool = True,
     ) -> None:
         super().__init__()
         if attention not in ATTENTIONS:
@@ -154,12 +160,19 @@ class ScDeferNetwork(nn.Module):
             raise ValueError(f"fusion_weights must be 'dimension' or 'cell', got {fusion_weights!r}")
         self.beta = nn.Parameter(torch.zeros(1))
         dec_widths = (latent, *decoder_hidden)
-        self.decoder = nn.Sequential(
-            *(DenseBlock(dec_widths[i], dec_widths[i + 1], 0.0) for i in range(len(decoder_hidden)))
+        decoder = (
+            nn.Sequential(*(DenseBlock(dec_widths[i], dec_widths[i + 1], 0.0)
+                            for i in range(len(decoder_hidden)))),
+            nn.Linear(dec_widths[-1], n_genes),
+            nn.Linear(dec_widths[-1], n_genes),
+            nn.Linear(dec_widths[-1], n_genes),
         )
-        self.mean_head = nn.Linear(dec_widths[-1], n_genes)
-        self.dispersion_head = nn.Linear(dec_widths[-1], n_genes)
-        self.pi_head = nn.Linear(dec_widths[-1], n_genes)
+        self.decoder: nn.Sequential | None = None
+        self.mean_head: nn.Linear | None = None
+        self.dispersion_head: nn.Linear | None = None
+        self.pi_head: nn.Linear | None = None
+        if zinb_decoder:
+            self.decoder, self.mean_head, self.dispersion_head, self.pi_head = decoder
         self.centers = nn.Parameter(torch.zeros(n_clusters, latent))
 
     def encode(
@@ -205,8 +218,10 @@ class ScDeferNetwork(nn.Module):
         self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
         x_graph: torch.Tensor | None = None,
     ) -> NetworkOutput:
-        """Encode and decode the ZINB parameters (Eq. 7, 10-12)."""
+        """Encode and decode the ZINB parameters (Eq. 7, 10-12; not without the decoder)."""
         out = self.encode(x, adj_t, cell_index, x_graph=x_graph)
+        if self.decoder is None:
+            return out
         hidden = self.decoder(out.z)
         out.mean = torch.clamp(torch.exp(self.mean_head(hidden)), 1e-5, 1e6)
         out.dispersion = torch.clamp(F.softplus(self.dispersion_head(hidden)), 1e-4, 1e4)

@@ -44,8 +44,8 @@ class GraphPairs:
 def objective(
     out: NetworkOutput,
     centers: torch.Tensor,
-    counts: torch.Tensor,
-    size_factors: torch.Tensor,
+    counts: torch.Tensor | None,
+    size_factors: torch.Tensor | None,
     pairs: GraphPairs,
     weights: LossWeights,
     clustering: bool,
@@ -53,16 +53,17 @@ def objective(
 ) -> dict[str, torch.Tensor]:
     """Every loss term and their weighted sum under ``"loss"``.
 
-    Pre-training: ``gamma_1 L_r + gamma_2 L_ZINB``. Clustering adds ``gamma_3 KL(P || Q)`` on Z and
+    Pre-training: ``gamma_1 L_r + gamma_2 L_ZINB`` (no ZINB term at weight 0, when ``counts`` may
+    be None). Clustering adds ``gamma_3 KL(P || Q)`` on Z and
     ``gamma_4 (BCE(Q_D, P_D) + BCE(Q_G, P_G))``; ``targets`` (rows of P for these cells, detached,
     DEC) or, when None, P from this batch's own Q with gradients (the authors' code).
     """
-    terms = {
-        "zinb": zinb_nll(counts, out.mean * size_factors, out.dispersion, out.pi_logits),
-        "graph": graph_reconstruction_loss(weights.graph_loss, out.z, pairs.edges,
-                                           pairs.non_edges, pairs.edge_values),
-    }
-    total = weights.zinb * terms["zinb"] + weights.graph * terms["graph"]
+    terms = {"graph": graph_reconstruction_loss(weights.graph_loss, out.z, pairs.edges,
+                                                pairs.non_edges, pairs.edge_values)}
+    total = weights.graph * terms["graph"]
+    if weights.zinb > 0:
+        terms["zinb"] = zinb_nll(counts, out.mean * size_factors, out.dispersion, out.pi_logits)
+        total = weights.zinb * terms["zinb"] + total
     if clustering:
         latents = {"z": out.z, **encoder_latents(out)}
         q = {name: soft_assignment(z, centers) for name, z in latents.items()}

@@ -54,14 +54,16 @@ class CellData:
         features = sp.csr_matrix(adata.X, dtype=np.float32)
         counts = sp.csr_matrix(adata.layers[COUNTS], dtype=np.float32) \
             if COUNTS in adata.layers else None
-        needing = [option for option, needs in (
-            ("--zinb-target counts", zinb_target == "counts"),
-            (f"--encoder-input {encoder_input}", needs_counts(encoder_input))) if needs]
+        needing = [(option, fix) for option, fix, needs in (
+            ("--zinb-target counts", "--zinb-target lognorm",
+             zinb_target == "counts" and params.weight_zinb > 0),
+            (f"--encoder-input {encoder_input}", "--encoder-input lognorm",
+             needs_counts(encoder_input))) if needs]
         if counts is None and needing:
             raise ScDeferInputError(
-                f"{' and '.join(needing)} need(s) layers['{COUNTS}'] (count input); this input "
-                "was preprocessed as non-count data: use --zinb-target lognorm --encoder-input "
-                "lognorm"
+                f"{' and '.join(option for option, _ in needing)} need(s) layers['{COUNTS}'] "
+                "(count input); this input was preprocessed as non-count data: use "
+                f"{' '.join(fix for _, fix in needing)}"
             )
         residuals = PearsonResiduals.fit(counts) if needs_counts(encoder_input) else None
         inputs = EncoderInputs.build(encoder_input, features, counts, residuals)

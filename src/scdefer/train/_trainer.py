@@ -322,8 +322,10 @@ class Trainer:
             dense_rows(data.inputs.graph, batch.index, device))
         index = torch.from_numpy(batch.index).to(device)
         out = network(x, batch.adj_t, index, x_graph)
-        counts = dense_rows(data.target, batch.index, device)
-        size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
+        counts = size = None
+        if self.weights.zinb > 0:
+            counts = dense_rows(data.target, batch.index, device)
+            size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
         rows = None if targets is None else {k: v[index] for k, v in targets.items()}
         pairs = GraphPairs(batch.edges, batch.non_edges, batch.edge_values)
         return objective(out, network.centers, counts, size, pairs, self.weights, clustering, rows)
