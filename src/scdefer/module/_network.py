@@ -58,7 +58,7 @@ def global_attention(queries: torch.Tensor, keys: torch.Tensor, chunk: int = 409
 
 
 class ScDeferNetwork(nn.Module):
-    """Layer-wise fused dense + TAGConv encoders, DFCN-style fusion and a ZINB decoder.
+    """Layer-wise fused dense + TAGConv encoders, DFCN-style fusion and (optionally) a ZINB decoder.
 
     Parameters
     ----------
@@ -100,8 +100,9 @@ class ScDeferNetwork(nn.Module):
     zinb_decoder
         Whether the network keeps its ZINB decoder (False when the ZINB loss has weight 0: the
         genes-wide output layers then cost neither time nor memory, nor room in a saved model).
-        Its weights are drawn either way, so the random stream of everything after them, and
-        with it training, does not depend on whether the ZINB term is on.
+        Its weights are drawn either way, so everything else starts from the same weights and
+        sees the same random draws: at ZINB weight 0 a network without the decoder trains as one
+        with it (bit for bit on 1 thread, simulated data; 2 threads may sum in another order).
     """
 
     def __init__(
