@@ -1,0 +1,91 @@
+#!/usr/bin/env python
+"""One configuration against the accuracy bar of issue 10 (K given), in one table.
+
+Reads what ``scdefer train`` outputs for a training tag (``cur+votes`` on ``cluster_z`` of
+``bench/pools.py``) and the baselines of ``bench/run_accuracy.py`` (scanpy's standard pipeline,
+true K), and prints per dataset the mean ARI / NMI over seeds, the seed sd of ARI, each baseline
+and the margin to the dataset's best baseline; then the means and each condition, met or not:
+
+- mean ARI at least 0.05 and mean NMI at least 0.02 above the best single baseline's mean;
+- on no dataset more than 0.03 ARI below that dataset's best baseline;
+- mean over datasets of the seed sd of ARI at most 0.03.
+
+    python bench/targets.py bench/results/pools_fastdef.tsv bench/results/accuracy.tsv \
+        --tag fastdef > bench/results/accuracy_default.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lodo import BASELINES, markdown
+
+OUTPUT = ("cur+votes", "cluster_z")  # what `scdefer train` outputs by default
+MIN_ARI_GAIN, MIN_NMI_GAIN, WORST_MARGIN, MAX_SEED_SD = 0.05, 0.02, -0.03, 0.03
+
+
+def per_dataset(pools: pd.DataFrame, accuracy: pd.DataFrame, tag: str) -> pd.DataFrame:
+    """One row per dataset: the output's ARI / NMI / sd over seeds and every baseline's means."""
+    rows = pools[(pools["tag"] == tag) & (pools["readout"] == OUTPUT[0])
+                 & (pools["rep"] == OUTPUT[1])]
+    if rows.empty:
+        raise SystemExit(f"no {OUTPUT[0]}:{OUTPUT[1]} rows for tag {tag!r}")
+    out = rows.groupby("dataset").agg(seeds=("seed", "nunique"), ARI=("ari", "mean"),
+                                      NMI=("nmi", "mean"), sd=("ari", "std"))
+    base = accuracy[accuracy["method"].isin(BASELINES)]
+    base = base.groupby(["dataset", "method"])[["ari", "nmi"]].mean().unstack("method")
+    for method in BASELINES:
+        out[f"{method} ARI"] = base[("ari", method)]
+        out[f"{method} NMI"] = base[("nmi", method)]
+    out["best baseline ARI"] = out[[f"{m} ARI" for m in BASELINES]].max(axis=1)
+    out["margin"] = out["ARI"] - out["best baseline ARI"]
+    return out
+
+
+def conditions(table: pd.DataFrame) -> list[tuple[str, str, bool]]:
+    """(condition, measured, met) for each condition of the bar."""
+    means = table.mean(numeric_only=True)
+    best = max(BASELINES, key=lambda m: means[f"{m} ARI"])
+    best_nmi = max(means[f"{m} NMI"] for m in BASELINES)
+    ari_gain, nmi_gain = means["ARI"] - means[f"{best} ARI"], means["NMI"] - best_nmi
+    worst = table["margin"].idxmin()
+    return [
+        (f"mean ARI >= best single baseline ({best}) + {MIN_ARI_GAIN}",
+         f"{means['ARI']:.3f} vs {means[f'{best} ARI']:.3f} ({ari_gain:+.3f})",
+         ari_gain >= MIN_ARI_GAIN),
+        (f"mean NMI >= best single baseline's + {MIN_NMI_GAIN}",
+         f"{means['NMI']:.3f} vs {best_nmi:.3f} ({nmi_gain:+.3f})", nmi_gain >= MIN_NMI_GAIN),
+        (f"no dataset below its best baseline by more than {-WORST_MARGIN}",
+         f"worst {table['margin'].min():+.3f} ({worst})", table["margin"].min() >= WORST_MARGIN),
+        (f"mean seed sd of ARI <= {MAX_SEED_SD}", f"{means['sd']:.3f}", means["sd"] <= MAX_SEED_SD),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pools", type=Path, help="a bench/pools.py table")
+    parser.add_argument("accuracy", type=Path, help="bench/run_accuracy.py's table (baselines)")
+    parser.add_argument("--tag", required=True, help="the training tag to score")
+    args = parser.parse_args()
+    table = per_dataset(pd.read_csv(args.pools, sep="\t"), pd.read_csv(args.accuracy, sep="\t"),
+                        args.tag)
+    table.loc["**mean**"] = table.mean(numeric_only=True)
+    table["seeds"] = table["seeds"].astype(int)  # the mean row: the fewest seeds of any set
+    table.loc["**mean**", "seeds"] = table["seeds"].iloc[:-1].min()
+    print(f"## `{args.tag}`: what `scdefer train` outputs (K given) against the baselines\n")
+    print("ARI / NMI are means over seeds, `sd` the sd of ARI over seeds; baselines from "
+          f"`{args.accuracy.name}`.\n")
+    print(markdown(table))
+    print("\n## The bar\n")
+    print("| condition | measured | met |\n|---|---|---|")
+    for condition, measured, met in conditions(table.iloc[:-1]):
+        print(f"| {condition} | {measured} | {'yes' if met else '**no**'} |")
+
+
+if __name__ == "__main__":
+    main()
