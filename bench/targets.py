@@ -11,7 +11,7 @@ and the margin to the dataset's best baseline; then the means and each condition
 - mean over datasets of the seed sd of ARI at most 0.03.
 
     python bench/targets.py bench/results/pools_fastdef.tsv bench/results/accuracy.tsv \
-        --tag fastdef > bench/results/accuracy_default.md
+        --tag fastdef --head bench/results/readouts_fastdef.tsv > bench/results/accuracy_default.md
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from lodo import BASELINES, markdown
 
 OUTPUT = ("cur+votes", "cluster_z")  # what `scdefer train` outputs by default
 MIN_ARI_GAIN, MIN_NMI_GAIN, WORST_MARGIN, MAX_SEED_SD = 0.05, 0.02, -0.03, 0.03
+NAMES = {"leiden_at_k": "Leiden at K", "kmeans_pcs": "K-means on PCs",
+         "spectral_knn": "spectral 10-NN"}  # the compact table's column names
 
 
 def per_dataset(pools: pd.DataFrame, accuracy: pd.DataFrame, tag: str) -> pd.DataFrame:
@@ -66,14 +68,39 @@ def conditions(table: pd.DataFrame) -> list[tuple[str, str, bool]]:
     ]
 
 
+def compact(table: pd.DataFrame, accuracy: pd.DataFrame, head: pd.DataFrame | None) -> str:
+    """The README's table: "ARI / NMI" per method, the DEC head (when its readouts are given) and
+    scanpy's Leiden at resolution 1 (its own K; not a baseline of the bar) beside the output."""
+    def pair(ari: pd.Series, nmi: pd.Series) -> pd.Series:
+        return ari.map("{:.3f}".format) + " / " + nmi.map("{:.3f}".format)
+
+    out = pd.DataFrame(index=table.index)
+    out["scdefer (± ARI sd)"] = pair(table["ARI"], table["NMI"]) + table["sd"].map(" (±{:.3f})".format)
+    if head is not None:
+        dec = head[(head["readout"] == "dec") & (head["rep"] == "cluster_z")]
+        dec = dec.groupby("dataset")[["ari", "nmi"]].mean()
+        dec.loc[table.index[-1]] = dec.mean()
+        out["DEC head"] = pair(dec["ari"], dec["nmi"])
+    for method in BASELINES:
+        out[NAMES[method]] = pair(table[f"{method} ARI"], table[f"{method} NMI"])
+    res1 = accuracy[accuracy["method"] == "leiden_default"]
+    res1 = res1.groupby("dataset")[["ari", "nmi"]].mean().reindex(table.index[:-1])
+    res1.loc[table.index[-1]] = res1.mean()
+    out["Leiden res. 1"] = pair(res1["ari"], res1["nmi"])
+    out["margin (ARI)"] = table["margin"].map("{:+.3f}".format)
+    return markdown(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("pools", type=Path, help="a bench/pools.py table")
     parser.add_argument("accuracy", type=Path, help="bench/run_accuracy.py's table (baselines)")
     parser.add_argument("--tag", required=True, help="the training tag to score")
+    parser.add_argument("--head", type=Path, help="bench/readouts.py --quick table of the tag "
+                        "(adds the DEC head to the compact table)")
     args = parser.parse_args()
-    table = per_dataset(pd.read_csv(args.pools, sep="\t"), pd.read_csv(args.accuracy, sep="\t"),
-                        args.tag)
+    accuracy = pd.read_csv(args.accuracy, sep="\t")
+    table = per_dataset(pd.read_csv(args.pools, sep="\t"), accuracy, args.tag)
     table.loc["**mean**"] = table.mean(numeric_only=True)
     table["seeds"] = table["seeds"].astype(int)  # the mean row: the fewest seeds of any set
     table.loc["**mean**", "seeds"] = table["seeds"].iloc[:-1].min()
@@ -85,6 +112,9 @@ def main() -> None:
     print("| condition | measured | met |\n|---|---|---|")
     for condition, measured, met in conditions(table.iloc[:-1]):
         print(f"| {condition} | {measured} | {'yes' if met else '**no**'} |")
+    print("\n## Compact (the README's table: ARI / NMI, means over seeds)\n")
+    head = None if args.head is None else pd.read_csv(args.head, sep="\t")
+    print(compact(table, accuracy, head[head["tag"] == args.tag] if head is not None else None))
 
 
 if __name__ == "__main__":
