@@ -193,19 +193,19 @@ def test_without_the_zinb_decoder_only_the_decoder_is_missing(graph: torch.Tenso
     else (the encoders' initial weights, the random stream after them) as with the decoder."""
     from scdefer.module import GraphPairs, LossWeights, objective
 
-    nets = {}
+    nets, next_draws = {}, {}
     for kept in (True, False):
         torch.manual_seed(0)
         nets[kept] = ScDeferNetwork(20, hidden=(8, 6, 4), decoder_hidden=(6, 8), n_clusters=3,
                                     zinb_decoder=kept)
-        nets[kept].after = torch.rand(3)  # the next draw of the random stream
+        next_draws[kept] = torch.rand(3)  # the random stream after building the network
     with_decoder, without = nets[True].state_dict(), nets[False].state_dict()
     decoder_keys = {k for k in with_decoder
                     if k.split(".")[0] in ("decoder", "mean_head", "dispersion_head", "pi_head")}
     assert decoder_keys and set(without) == set(with_decoder) - decoder_keys
     for key, value in without.items():
         torch.testing.assert_close(value, with_decoder[key], rtol=0, atol=0)
-    torch.testing.assert_close(nets[False].after, nets[True].after, rtol=0, atol=0)
+    torch.testing.assert_close(next_draws[False], next_draws[True], rtol=0, atol=0)
     out = nets[False].eval()(torch.rand(30, 20), graph)
     assert out.mean is None and out.dispersion is None and out.pi_logits is None
     edges = graph.to_sparse_coo().coalesce().indices()
