@@ -43,7 +43,7 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
     import anndata as ad
     import numpy as np
 
-    from scdefer._runtime import seed_everything, set_threads
+    from scdefer._runtime import deterministic_algorithms, seed_everything, set_threads
     from scdefer.keys import CONNECTIVITIES, PCA
     from scdefer.preprocessing import preprocess
     from scdefer.train import CellData, Trainer, TrainParams
@@ -71,8 +71,9 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
 
     import torch
 
-    network, result = Trainer(data, params, torch.device(device), progress=False,
-                              on_phase_end=keep).fit()
+    with deterministic_algorithms():  # as ScDefer.fit trains: repeatable, and the package's run
+        network, result = Trainer(data, params, torch.device(device), progress=False,
+                                  on_phase_end=keep).fit()
     if network.decoder is not None:  # no ZINB decoder at weight 0 (the fast default)
         saved["denoised_pca"] = denoised_pca(network, data, torch.device(device))
     seconds = time.perf_counter() - start
