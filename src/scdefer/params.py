@@ -82,8 +82,8 @@ class PreprocessParams:
 # in every leave-one-dataset-out fold over {lognorm, pearson, dual} (bench/results/lodo_dual.md).
 # "fast" also leaves out the ZINB term (weight 0, no decoder): over 3 seeds of the eight sets the
 # mean ARI was 0.648 in the ablation (chosen in every leave-one-dataset-out fold against keeping
-# it, bench/results/lodo_nozinb.md) and 0.633 when re-run as the default (floating-point order
-# alone differs; bench/results/accuracy_default.md) against 0.631 with it: as accurate, with 35-40%
+# it, bench/results/lodo_nozinb.md) and 0.633 when re-run as the default (run-to-run noise;
+# bench/results/accuracy_default.md) against 0.631 with it: as accurate, with 35-40%
 # less training time and 0.17 GB less memory on 10x PBMC (bench/results/timing.md).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "fast": {"pretrain_epochs": 40, "epochs": 40, "batch_size": 512, "pretrain_lr": 1e-3,

@@ -102,7 +102,7 @@ class ScDeferNetwork(nn.Module):
         genes-wide output layers then cost neither time nor memory, nor room in a saved model).
         Its weights are drawn either way, so everything else starts from the same weights and
         sees the same random draws: at ZINB weight 0 a network without the decoder trains as one
-        with it (bit for bit on 1 thread, simulated data; 2 threads may sum in another order).
+        with it (bit for bit on 1 thread, simulated data).
     """
 
     def __init__(
