@@ -224,6 +224,11 @@ class TrainParams:
                 raise ScDeferInputError(f"{name} must be positive integers, got {widths!r}")
         return params
 
+    @property
+    def has_zinb_term(self) -> bool:
+        """Whether the loss has the ZINB term, and so the network its decoder (resolved params)."""
+        return self.weight_zinb > 0
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for ``uns`` and the model file (tuples as lists)."""
         out = asdict(self)

@@ -56,7 +56,7 @@ class CellData:
             if COUNTS in adata.layers else None
         needing = [(option, fix) for option, fix, needs in (
             ("--zinb-target counts", "--zinb-target lognorm",
-             zinb_target == "counts" and params.weight_zinb > 0),
+             zinb_target == "counts" and params.has_zinb_term),
             (f"--encoder-input {encoder_input}", "--encoder-input lognorm",
              needs_counts(encoder_input))) if needs]
         if counts is None and needing:

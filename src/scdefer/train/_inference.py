@@ -46,7 +46,7 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
         attention=params.attention,
         encoders=params.encoders,
         layer_fusion=params.layer_fusion,
-        zinb_decoder=params.weight_zinb > 0,
+        zinb_decoder=params.has_zinb_term,
     )
 
 

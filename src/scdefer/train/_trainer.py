@@ -323,7 +323,7 @@ class Trainer:
         index = torch.from_numpy(batch.index).to(device)
         out = network(x, batch.adj_t, index, x_graph)
         counts = size = None
-        if self.weights.zinb > 0:
+        if self.params.has_zinb_term:
             counts = dense_rows(data.target, batch.index, device)
             size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
         rows = None if targets is None else {k: v[index] for k, v in targets.items()}
