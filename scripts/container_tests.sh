@@ -66,6 +66,9 @@ base_image() {  # Debian's Python 3.11 as a base image: no registry is reachable
 build() {  # the CA bundle is mounted for the build only (HTTPS goes through a proxy here)
     local ca=()
     [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
+    local store   # the build needs ~13 GB free here (containers/Dockerfile says why)
+    store=$(podman info --format '{{.Store.GraphRoot}}')
+    log "free disk where images are stored (${store}): $(df -h --output=avail "$store" | tail -1 | tr -d ' ')"
     podman build --quiet -f containers/Dockerfile "${ca[@]}" \
         --build-arg PYTHON_IMAGE="$BASE" --build-arg VERSION="$VERSION" \
         --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
@@ -74,7 +77,7 @@ build() {  # the CA bundle is mounted for the build only (HTTPS goes through a p
 }
 
 in_image() {  # an arbitrary UID, a read-only root, a writable /tmp only
-    podman run --rm --user 12345:12345 --read-only --tmpfs /tmp:rw,size=2g "$IMAGE" "$@"
+    podman run --rm --pull=never --user 12345:12345 --read-only --tmpfs /tmp:rw,size=2g "$IMAGE" "$@"
 }
 
 version() {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatch
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -53,6 +54,30 @@ def test_dockerfile(name: str) -> None:
     user = [a for k, a in ins if k == "USER"]
     assert user and not user[-1].startswith("0") and user[-1] != "root"
     assert f"VERSION={scdefer.__version__}" in " ".join(a for k, a in ins if k == "ARG")
+
+
+def _ignored(path: str) -> bool:
+    """Whether .dockerignore keeps ``path`` out of the build context (last matching line wins)."""
+    ignored = False
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        pattern = line.lstrip("!").rstrip("/")
+        if fnmatch(path, pattern) or path.startswith(pattern + "/"):
+            ignored = not line.startswith("!")
+    return ignored
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.cpu"])
+def test_every_copied_file_is_in_the_build_context(name: str) -> None:
+    sources = [src for keyword, args in _instructions(CONTAINERS / name) if keyword == "COPY"
+               and not args.startswith("--from") for src in args.split()[:-1]]
+    assert "requirements.lock" in sources or name == "Dockerfile.cpu"
+    for src in sources:
+        assert (ROOT / src).exists(), src
+        assert not _ignored(src.rstrip("/")), f"{src} is left out of the context by .dockerignore"
+    assert _ignored("tests") and _ignored(".venv")
 
 
 def test_apptainer_definition() -> None:
