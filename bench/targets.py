@@ -1,17 +1,21 @@
 #!/usr/bin/env python
 """One configuration against the accuracy bar of issue 10 (K given), in one table.
 
-Reads what ``scdefer train`` outputs for a training tag (``cur+votes`` on ``cluster_z`` of
-``bench/pools.py``) and the baselines of ``bench/run_accuracy.py`` (scanpy's standard pipeline,
-true K), and prints per dataset the mean ARI / NMI over seeds, the seed sd of ARI, each baseline
-and the margin to the dataset's best baseline; then the means and each condition, met or not:
+Reads what ``scdefer train`` outputs, either from ``bench/run_accuracy.py``'s ``scdefer_k`` rows
+(the package itself, repeatable) or for a training tag of the harness (``cur+votes`` on
+``cluster_z`` of ``bench/pools.py``), and the baselines of ``bench/run_accuracy.py`` (scanpy's
+standard pipeline, true K), and prints per dataset the mean ARI / NMI over seeds, the seed sd of
+ARI, each baseline and the margin to the dataset's best baseline; then the means and each
+condition, met or not:
 
 - mean ARI at least 0.05 and mean NMI at least 0.02 above the best single baseline's mean;
 - on no dataset more than 0.03 ARI below that dataset's best baseline;
 - mean over datasets of the seed sd of ARI at most 0.03.
 
+    python bench/targets.py bench/results/accuracy_k_fastdef.tsv bench/results/accuracy.tsv \
+        > bench/results/accuracy_default.md
     python bench/targets.py bench/results/pools_fastdef.tsv bench/results/accuracy.tsv \
-        --tag fastdef --head bench/results/readouts_fastdef.tsv > bench/results/accuracy_default.md
+        --tag fastdef --head bench/results/readouts_fastdef.tsv
 """
 
 from __future__ import annotations
@@ -31,12 +35,23 @@ NAMES = {"leiden_at_k": "Leiden at K", "kmeans_pcs": "K-means on PCs",
          "spectral_knn": "spectral 10-NN"}  # the compact table's column names
 
 
-def per_dataset(pools: pd.DataFrame, accuracy: pd.DataFrame, tag: str) -> pd.DataFrame:
-    """One row per dataset: the output's ARI / NMI / sd over seeds and every baseline's means."""
-    rows = pools[(pools["tag"] == tag) & (pools["readout"] == OUTPUT[0])
-                 & (pools["rep"] == OUTPUT[1])]
+def output_rows(scores: pd.DataFrame, tag: str | None) -> pd.DataFrame:
+    """The rows of what `scdefer train` outputs: a run_accuracy table's ``scdefer_k`` rows, or a
+    pools table's output readout for ``tag``."""
+    if "tag" not in scores:
+        rows = scores[scores["method"] == "scdefer_k"]
+    elif tag is None:
+        raise SystemExit("a bench/pools.py table needs --tag")
+    else:
+        rows = scores[(scores["tag"] == tag) & (scores["readout"] == OUTPUT[0])
+                      & (scores["rep"] == OUTPUT[1])]
     if rows.empty:
-        raise SystemExit(f"no {OUTPUT[0]}:{OUTPUT[1]} rows for tag {tag!r}")
+        raise SystemExit(f"no rows of what `scdefer train` outputs (tag {tag!r})")
+    return rows
+
+
+def per_dataset(rows: pd.DataFrame, accuracy: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset: the output's ARI / NMI / sd over seeds and every baseline's means."""
     out = rows.groupby("dataset").agg(seeds=("seed", "nunique"), ARI=("ari", "mean"),
                                       NMI=("nmi", "mean"), sd=("ari", "std"))
     base = accuracy[accuracy["method"].isin(BASELINES)]
@@ -93,20 +108,22 @@ def compact(table: pd.DataFrame, accuracy: pd.DataFrame, head: pd.DataFrame | No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("pools", type=Path, help="a bench/pools.py table")
+    parser.add_argument("scores", type=Path, help="bench/run_accuracy.py's scdefer_k rows, or a "
+                        "bench/pools.py table (with --tag)")
     parser.add_argument("accuracy", type=Path, help="bench/run_accuracy.py's table (baselines)")
-    parser.add_argument("--tag", required=True, help="the training tag to score")
+    parser.add_argument("--tag", help="the training tag to score (pools tables)")
     parser.add_argument("--head", type=Path, help="bench/readouts.py --quick table of the tag "
                         "(adds the DEC head to the compact table)")
     args = parser.parse_args()
     accuracy = pd.read_csv(args.accuracy, sep="\t")
-    table = per_dataset(pd.read_csv(args.pools, sep="\t"), accuracy, args.tag)
+    table = per_dataset(output_rows(pd.read_csv(args.scores, sep="\t"), args.tag), accuracy)
     table.loc["**mean**"] = table.mean(numeric_only=True)
     table["seeds"] = table["seeds"].astype(int)  # the mean row: the fewest seeds of any set
     table.loc["**mean**", "seeds"] = table["seeds"].iloc[:-1].min()
-    print(f"## `{args.tag}`: what `scdefer train` outputs (K given) against the baselines\n")
-    print("ARI / NMI are means over seeds, `sd` the sd of ARI over seeds; baselines from "
-          f"`{args.accuracy.name}`.\n")
+    source = f"`{args.tag}`" if args.tag else "the package"
+    print(f"## {source}: what `scdefer train` outputs (K given) against the baselines\n")
+    print(f"From `{args.scores.name}`. ARI / NMI are means over seeds, `sd` the sd of ARI over "
+          f"seeds; baselines from `{args.accuracy.name}`.\n")
     print(markdown(table))
     print("\n## The bar\n")
     print("| condition | measured | met |\n|---|---|---|")
@@ -114,7 +131,7 @@ def main() -> None:
         print(f"| {condition} | {measured} | {'yes' if met else '**no**'} |")
     print("\n## Compact (the README's table: ARI / NMI, means over seeds)\n")
     head = None if args.head is None else pd.read_csv(args.head, sep="\t")
-    print(compact(table, accuracy, head[head["tag"] == args.tag] if head is not None else None))
+    print(compact(table, accuracy, None if head is None else head[head["tag"] == args.tag]))
 
 
 if __name__ == "__main__":
