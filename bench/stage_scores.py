@@ -24,7 +24,7 @@ import torch
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from scdefer._runtime import seed_everything
+from scdefer._runtime import deterministic_algorithms, seed_everything
 from scdefer.params import PreprocessParams
 from scdefer.preprocessing import preprocess
 from scdefer.train import CellData, Trainer, TrainParams, assign, build_network, embed
@@ -88,4 +88,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with deterministic_algorithms():  # as ScDefer.fit trains: the same run twice, the same scores
+        main()
