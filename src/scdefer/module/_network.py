@@ -1,4 +1,4 @@
-"""The scDEFER network: two layer-wise fused encoders, heterogeneous fusion, ZINB decoder."""
+"""The scDEFER network: two layer-wise fused encoders, heterogeneous fusion, optional ZINB decoder."""
 
 from __future__ import annotations
 
