@@ -73,7 +73,7 @@ def _ignored(path: str) -> bool:
 def test_every_copied_file_is_in_the_build_context(name: str) -> None:
     sources = [src for keyword, args in _instructions(CONTAINERS / name) if keyword == "COPY"
                and not args.startswith("--from") for src in args.split()[:-1]]
-    assert "requirements.lock" in sources or name == "Dockerfile.cpu"
+    assert "requirements.lock" in sources
     for src in sources:
         assert (ROOT / src).exists(), src
         assert not _ignored(src.rstrip("/")), f"{src} is left out of the context by .dockerignore"
