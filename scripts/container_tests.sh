@@ -66,7 +66,7 @@ base_image() {  # Debian's Python 3.11 as a base image: no registry is reachable
 build() {  # the CA bundle is mounted for the build only (HTTPS goes through a proxy here)
     local ca=()
     [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
-    local store   # the build needs ~17 GB free here (containers/Dockerfile says why)
+    local store   # the build needs ~16 GB free here (containers/Dockerfile says why)
     store=$(podman info --format '{{.Store.GraphRoot}}')
     log "free disk where images are stored (${store}): $(df -h --output=avail "$store" | tail -1 | tr -d ' ')"
     podman build --quiet -f containers/Dockerfile "${ca[@]}" \
