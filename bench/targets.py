@@ -115,6 +115,8 @@ def main() -> None:
     parser.add_argument("--head", type=Path, help="bench/readouts.py --quick table of the tag "
                         "(adds the DEC head to the compact table)")
     args = parser.parse_args()
+    if args.head is not None and args.tag is None:
+        parser.error("--head scores the DEC head of a training tag: give --tag too")
     accuracy = pd.read_csv(args.accuracy, sep="\t")
     table = per_dataset(output_rows(pd.read_csv(args.scores, sep="\t"), args.tag), accuracy)
     table.loc["**mean**"] = table.mean(numeric_only=True)
