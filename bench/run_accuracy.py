@@ -71,8 +71,11 @@ def _leiden_at_k(adata, k: int, seed: int):
     return best
 
 
-def run_one(path: Path, method: str, seed: int, threads: int) -> dict:
-    """Run one method once; return its scores, time and peak memory."""
+def run_one(path: Path, method: str, seed: int, threads: int, options: dict | None = None) -> dict:
+    """Run one method once; return its scores, time and peak memory.
+
+    ``options`` (TrainParams fields) go to scdefer's training; the baselines ignore them.
+    """
     warnings.filterwarnings("ignore")
     import numpy as np
     import torch
@@ -87,7 +90,7 @@ def run_one(path: Path, method: str, seed: int, threads: int) -> dict:
     if method.startswith("scdefer"):
         n_clusters = k_true if method == "scdefer_k" else "auto"
         out, _ = scdefer.cluster(adata, n_clusters, copy=True, seed=seed, device="cpu",
-                                 progress=False)
+                                 progress=False, **(options or {}))
         labels = out.obs["scdefer"].to_numpy()
         truth = truth[adata.obs_names.get_indexer(out.obs_names)]
     else:
@@ -118,6 +121,7 @@ def run_one(path: Path, method: str, seed: int, threads: int) -> dict:
         "k_used": m["n_clusters_found"], "wall_s": round(seconds, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "seed": seed, "threads": threads, "torch": torch.__version__,
+        "options": json.dumps(options or {}, sort_keys=True),
     }
 
 
@@ -130,11 +134,15 @@ def main() -> None:
     parser.add_argument("--auto-seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="seeds for scdefer_auto (it costs as much as scdefer_k)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--options", type=json.loads, default={},
+                        help="scdefer training options (TrainParams fields) as JSON, e.g. "
+                             "'{\"input_noise\": 0.5}'; recorded in the table's options column")
     parser.add_argument("--out", type=Path, default=Path("bench/results/accuracy.tsv"))
     parser.add_argument("--one", nargs=3, metavar=("FILE", "METHOD", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(Path(args.one[0]), args.one[1], int(args.one[2]), args.threads)))
+        print(json.dumps(run_one(Path(args.one[0]), args.one[1], int(args.one[2]), args.threads,
+                                 args.options)))
         return
     files = sorted(p for p in args.data.glob("*.h5ad") if p.name not in SKIP)
     if args.datasets:
@@ -146,7 +154,8 @@ def main() -> None:
             for path in sorted(files, key=lambda p: p.stat().st_size):
                 for seed in (args.seeds if method != "scdefer_auto" else args.auto_seeds):
                     cmd = [sys.executable, __file__, "--threads", str(args.threads),
-                           "--one", str(path), method, str(seed)]
+                           "--options", json.dumps(args.options), "--one", str(path), method,
+                           str(seed)]
                     res = subprocess.run(cmd, capture_output=True, text=True)
                     if res.returncode != 0:
                         print(f"FAILED {path.stem} {method} {seed}: {res.stderr.strip()[-300:]}",

@@ -1,0 +1,148 @@
+#!/usr/bin/env python
+"""Score rules that pick the ensemble's partition, offline, on runs saved by ``diagnose.py``.
+
+The ensemble's candidates are mostly read out of the learnt embedding (the head, three readouts of
+Z, one joint graph), so the plain medoid (largest summed NMI to all others) tends to side with
+the learnt view even on a seed where the network is worse than the PCA it started from. The
+*balanced* rules give every view the same say: a candidate's score is the sum, over the views,
+of its mean NMI to that view's candidates (itself left out). The view of a candidate is the one it
+is read from (the head's is ``z``); a joint graph ``pca+V`` counts as ``V`` (``balanced``) or as a
+view of its own (``balanced-joint``).
+
+Labels as the package outputs them: the picked partition's nearest-cell vote in Z, or the head's
+own labels when the head is picked. Run ``diagnose.py`` with ``"final_assignment": "dec"`` first;
+rows have ``pools.py``'s columns (readout ``POOL/RULE``, rep ``cluster_z``) for ``lodo.py``,
+and every candidate's own labels are scored too (readout ``candidate:NAME``, a diagnostic).
+
+    python bench/pick_rules.py --tags rules > bench/results/pick_rules.tsv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from diagnose import DEFAULT_DATA, REPS
+from pools import POOLS, candidates, input_views, pool_members
+from readouts import small_class_recall
+
+from scdefer._runtime import set_threads
+from scdefer.assignment import VOTE_NEIGHBORS, agreement_matrix, most_central, neighbour_votes
+
+
+
+def view_of(name: str, joint_apart: bool) -> str:
+    """The view a candidate is read from (``dec`` is the head on ``z``)."""
+    if name == "dec":
+        return "z"
+    view = name.split(":", 1)[1]
+    return view if joint_apart or "+" not in view else view.split("+", 1)[1]
+
+
+def balanced_central(members: dict[str, np.ndarray], joint_apart: bool = False) -> str:
+    """The candidate with the largest sum over views of its mean NMI to that view's others."""
+    agreement = agreement_matrix(members)
+    views = np.array([view_of(name, joint_apart) for name in members])
+    scores = np.zeros(len(members))
+    for view in np.unique(views):
+        inside = views == view
+        counts = inside.sum() - inside  # a candidate is not compared with itself
+        sums = agreement[:, inside].sum(axis=1)
+        scores += np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+    return list(members)[int(np.argmax(scores))]
+
+
+def without_pretrain(members: dict[str, np.ndarray]) -> str:
+    """The medoid of the candidates not read from the pre-trained embedding."""
+    return most_central({name: labels for name, labels in members.items()
+                         if "pretrain" not in name})
+
+
+RULES: dict[str, Callable[[dict[str, np.ndarray]], str]] = {
+    "medoid": most_central,
+    "medoid-no-pretrain": without_pretrain,
+    "balanced": balanced_central,
+    "balanced-joint": lambda members: balanced_central(members, joint_apart=True),
+}
+
+
+def votes(z: np.ndarray, partition: np.ndarray, n_neighbors: int = VOTE_NEIGHBORS,
+          rounds: int = 1) -> np.ndarray:
+    """Labels by ``rounds`` rounds of the nearest-cell vote in ``z`` (the package: one of 15)."""
+    labels = np.unique(partition, return_inverse=True)[1]
+    for _ in range(rounds):
+        labels = neighbour_votes(z, labels, labels.max() + 1, n_neighbors=n_neighbors).argmax(axis=1)
+        labels = np.unique(labels, return_inverse=True)[1]
+    return labels
+
+
+# how the picked partition becomes the labels; "" is the package's rule
+RELABEL: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "": votes,
+    "+votes30": lambda z, partition: votes(z, partition, n_neighbors=30),
+    "+votes2x": lambda z, partition: votes(z, partition, rounds=2),
+}
+
+
+def row(meta: dict, readout: str, truth: np.ndarray, labels: np.ndarray, picked: str) -> dict:
+    """One table row: the labels' scores against the truth."""
+    return {
+        "dataset": meta["dataset"], "tag": meta["tag"], "seed": meta["seed"],
+        "readout": readout, "rep": "cluster_z",
+        "ari": round(adjusted_rand_score(truth, labels), 4),
+        "nmi": round(normalized_mutual_info_score(truth, labels), 4),
+        "k_found": int(len(np.unique(labels))), "k_true": meta["k_true"],
+        "small_recall": round(small_class_recall(truth, labels), 4),
+        "wall_s": meta["wall_s"], "threads": meta["threads"], "picked": picked,
+    }
+
+
+def score_file(path: Path, data: Path, pools: list[str]) -> list[dict]:
+    saved = np.load(path)
+    meta = json.loads(str(saved["meta"]))
+    truth, k, seed = saved["truth"], meta["n_clusters"], meta["seed"]
+    views = {"pca": saved["pca"], "pretrain": saved["pretrain_z"], "z": saved["cluster_z"]}
+    if any(pool != "cur" for pool in pools):  # the PCA of scaled genes and Pearson residuals
+        views.update(input_views(meta["dataset"], data))
+    dec = saved["proba"].argmax(axis=1)
+    parts = candidates(path, views, k, seed, dec)
+    z = saved["cluster_z"]
+    rows = [row(meta, f"candidate:{name}", truth, labels, name) for name, labels in parts.items()]
+    for pool in pools:
+        members = pool_members(parts, pool)
+        for rule, pick in RULES.items():
+            picked = pick(members)
+            for how, relabel in RELABEL.items():
+                # the package keeps the head's own labels when it picks the head
+                out = dec if picked == "dec" else relabel(z, members[picked])
+                rows.append(row(meta, f"{pool}/{rule}{how}", truth, out, picked))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tags", nargs="+", default=["default"])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pools", nargs="+", default=["cur"], choices=POOLS,
+                        help="candidate pools (pools.py's; 'cur' is the package's)")
+    args = parser.parse_args()
+    set_threads(args.threads)
+    rows = []
+    for tag in args.tags:
+        for path in sorted((REPS / tag).glob("*.npz")):
+            rows.extend(score_file(path, args.data, args.pools))
+            print(path.name, file=sys.stderr, flush=True)
+    pd.DataFrame(rows).to_csv(sys.stdout, sep="\t", index=False)
+
+
+if __name__ == "__main__":
+    main()
