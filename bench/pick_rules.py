@@ -38,7 +38,6 @@ from scdefer._runtime import set_threads
 from scdefer.assignment import VOTE_NEIGHBORS, agreement_matrix, most_central, neighbour_votes
 
 
-
 def view_of(name: str, joint_apart: bool) -> str:
     """The view a candidate is read from (``dec`` is the head on ``z``)."""
     if name == "dec":

@@ -121,8 +121,16 @@ def run_one(path: Path, method: str, seed: int, threads: int, options: dict | No
         "k_used": m["n_clusters_found"], "wall_s": round(seconds, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "seed": seed, "threads": threads, "torch": torch.__version__,
-        "options": json.dumps(options or {}, sort_keys=True),
+        **({"options": json.dumps(options, sort_keys=True)} if options else {}),
     }
+
+
+def _columns(table: Path) -> list[str]:
+    """The header of an existing table (rows are appended in its column order), else []."""
+    if not table.exists() or table.stat().st_size == 0:
+        return []
+    with table.open() as lines:
+        return lines.readline().rstrip("\n").split("\t")
 
 
 def main() -> None:
@@ -136,7 +144,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--options", type=json.loads, default={},
                         help="scdefer training options (TrainParams fields) as JSON, e.g. "
-                             "'{\"input_noise\": 0.5}'; recorded in the table's options column")
+                             "'{\"input_noise\": 0.5}'; recorded in an options column (a new table)")
     parser.add_argument("--out", type=Path, default=Path("bench/results/accuracy.tsv"))
     parser.add_argument("--one", nargs=3, metavar=("FILE", "METHOD", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -148,7 +156,10 @@ def main() -> None:
     if args.datasets:
         files = [p for p in files if p.stem in args.datasets]
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    header = not args.out.exists()
+    columns = _columns(args.out)
+    if args.options and columns and "options" not in columns:
+        raise SystemExit(f"{args.out} has no options column: write runs with --options to a "
+                         "table of their own")
     with args.out.open("a") as table:
         for method in args.methods:
             for path in sorted(files, key=lambda p: p.stat().st_size):
@@ -162,10 +173,10 @@ def main() -> None:
                               file=sys.stderr)
                         continue
                     row = json.loads(res.stdout.strip().splitlines()[-1])
-                    if header:
-                        table.write("\t".join(row) + "\n")
-                        header = False
-                    table.write("\t".join(str(v) for v in row.values()) + "\n")
+                    if not columns:
+                        columns = list(row)
+                        table.write("\t".join(columns) + "\n")
+                    table.write("\t".join(str(row.get(c, "")) for c in columns) + "\n")
                     table.flush()
                     print(row, flush=True)
 
