@@ -7,7 +7,9 @@ the learnt view even on a seed where the network is worse than the PCA it starte
 *balanced* rules give every view the same say: a candidate's score is the sum, over the views,
 of its mean NMI to that view's candidates (itself left out). The view of a candidate is the one it
 is read from (the head's is ``z``); a joint graph ``pca+V`` counts as ``V`` (``balanced``) or as a
-view of its own (``balanced-joint``).
+view of its own (``balanced-joint``). Two rules judge each candidate by its modularity on the
+joint 10-NN graph of the PCA and Z, a graph neither family owns: the most modular candidate
+(``modularity``) or the medoid of the more modular half (``medoid-modular-half``).
 
 Labels as the package outputs them: the picked partition's nearest-cell vote in Z, or the head's
 own labels when the head is picked. Run ``diagnose.py`` with ``"final_assignment": "dec"`` first;
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +39,7 @@ from readouts import small_class_recall
 
 from scdefer._runtime import set_threads
 from scdefer.assignment import VOTE_NEIGHBORS, agreement_matrix, most_central, neighbour_votes
+from scdefer.graph import knn_graph
 
 
 def view_of(name: str, joint_apart: bool) -> str:
@@ -65,11 +69,35 @@ def without_pretrain(members: dict[str, np.ndarray]) -> str:
                          if "pretrain" not in name})
 
 
-RULES: dict[str, Callable[[dict[str, np.ndarray]], str]] = {
-    "medoid": most_central,
-    "medoid-no-pretrain": without_pretrain,
-    "balanced": balanced_central,
-    "balanced-joint": lambda members: balanced_central(members, joint_apart=True),
+def modularity(graph: sp.spmatrix, labels: np.ndarray) -> float:
+    """Newman's modularity of a partition of ``graph``'s nodes."""
+    labels = np.unique(labels, return_inverse=True)[1]
+    degree = np.asarray(graph.sum(axis=1)).ravel()
+    total = degree.sum()
+    onehot = sp.csr_matrix((np.ones(labels.size), (np.arange(labels.size), labels)))
+    inside = (onehot.T @ graph @ onehot).diagonal().sum()
+    return float(inside / total - (((onehot.T @ degree) / total) ** 2).sum())
+
+
+def most_modular(members: dict[str, np.ndarray], graph: sp.spmatrix) -> str:
+    """The candidate with the largest modularity on ``graph``."""
+    return max(members, key=lambda name: modularity(graph, members[name]))
+
+
+def central_of_modular_half(members: dict[str, np.ndarray], graph: sp.spmatrix) -> str:
+    """The medoid of the more modular half of the candidates."""
+    ranked = sorted(members, key=lambda name: modularity(graph, members[name]))
+    return most_central({name: members[name] for name in ranked[len(ranked) // 2:]})
+
+
+# rule name: (rule, whether it also takes the joint 10-NN graph of the PCA and Z)
+RULES: dict[str, tuple[Callable[..., str], bool]] = {
+    "medoid": (most_central, False),
+    "medoid-no-pretrain": (without_pretrain, False),
+    "balanced": (balanced_central, False),
+    "balanced-joint": (lambda members: balanced_central(members, joint_apart=True), False),
+    "modularity": (most_modular, True),
+    "medoid-modular-half": (central_of_modular_half, True),
 }
 
 
@@ -114,11 +142,12 @@ def score_file(path: Path, data: Path, pools: list[str]) -> list[dict]:
     dec = saved["proba"].argmax(axis=1)
     parts = candidates(path, views, k, seed, dec)
     z = saved["cluster_z"]
+    joint = knn_graph(views["pca"], 10)[0] + knn_graph(z, 10)[0]
     rows = [row(meta, f"candidate:{name}", truth, labels, name) for name, labels in parts.items()]
     for pool in pools:
         members = pool_members(parts, pool)
-        for rule, pick in RULES.items():
-            picked = pick(members)
+        for rule, (pick, needs_graph) in RULES.items():
+            picked = pick(members, joint) if needs_graph else pick(members)
             for how, relabel in RELABEL.items():
                 # the package keeps the head's own labels when it picks the head
                 out = dec if picked == "dec" else relabel(z, members[picked])
