@@ -78,7 +78,9 @@ def candidates(path: Path, views: dict[str, np.ndarray], k: int, seed: int,
     """Every candidate any pool uses, for one saved run (cached beside the runs)."""
     cached = CACHE / path.parent.name / path.name
     if cached.exists():
-        return dict(np.load(cached))
+        parts = dict(np.load(cached))
+        if all(f"kmeans:{view}" in parts for view in views):  # else made for fewer views
+            return parts
     parts = {"dec": dec}
     for view, z in views.items():
         for name, readout in READOUTS.items():
