@@ -22,6 +22,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import fields
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -45,10 +46,14 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
 
     from scdefer._runtime import deterministic_algorithms, seed_everything, set_threads
     from scdefer.keys import CONNECTIVITIES, PCA
+    from scdefer.params import PreprocessParams
     from scdefer.preprocessing import preprocess
     from scdefer.train import CellData, Trainer, TrainParams
 
     set_threads(threads)
+    prep_fields = {f.name for f in fields(PreprocessParams)}
+    prep_options = {name: value for name, value in options.items() if name in prep_fields}
+    train_options = {name: value for name, value in options.items() if name not in prep_fields}
     raw = ad.read_h5ad(path)
     truth = raw.obs[label_key].astype(str)
     start = time.perf_counter()
@@ -56,9 +61,10 @@ def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,
         prepared = raw
     else:
         unlabelled = ad.AnnData(raw.X, obs=raw.obs[[]].copy(), var=raw.var[[]].copy())
-        prepared = preprocess(unlabelled)
+        prepared = preprocess(unlabelled, PreprocessParams(**prep_options))
     k_true = int(truth.nunique())
-    params = TrainParams(n_clusters=options.pop("n_clusters", k_true), seed=seed, **options).resolved()
+    params = TrainParams(n_clusters=train_options.pop("n_clusters", k_true), seed=seed,
+                         **train_options).resolved()
     seed_everything(seed)
     data = CellData.from_anndata(prepared, params)
     saved: dict[str, np.ndarray] = {}
@@ -121,7 +127,9 @@ def main() -> None:
     parser.add_argument("--label-key", default="cell_type", help="obs column of the true labels")
     parser.add_argument("--device", default="cpu", help="torch device to train on")
     parser.add_argument("--tag", default="default", help="name of this configuration")
-    parser.add_argument("--options", default="{}", help="TrainParams fields as JSON")
+    parser.add_argument("--options", default="{}",
+                        help="TrainParams fields as JSON; PreprocessParams fields among them "
+                             "(e.g. n_neighbors) go to preprocessing")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--one", nargs=2, metavar=("FILE", "SEED"), help=argparse.SUPPRESS)
     args = parser.parse_args()
