@@ -20,13 +20,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import DEFAULT_DATA, REPS
-from pick_rules import row, votes
-from pools import candidates, pool_members
+from pick_rules import package_output
+from pools import candidates, pool_members, score_row, score_saved_runs
 
 from scdefer._runtime import set_threads
 from scdefer.assignment import kmeans_labels, most_central, spectral_labels
@@ -72,30 +70,25 @@ def score_file(path: Path) -> list[dict]:
                 "kmeans": kmeans_labels(views[view], 2 * k, seed)}
         for name, labels in over.items():
             merged[f"merge-{name}:{view}"] = merge_to(labels, graph, k)
-    rows = [row(meta, f"candidate:{name}", truth, labels, name) for name, labels in merged.items()]
+    rows = [score_row(meta, f"candidate:{name}", truth, labels, name)
+            for name, labels in merged.items()]
     z = saved["cluster_z"]
     pools = {"cur": parts, "cur+merge": {**parts, **merged},
              "cur+merge-z": {**parts, **{n: m for n, m in merged.items() if n.endswith(":z")}}}
     for pool, members in pools.items():
         picked = most_central(members)
-        out = dec if picked == "dec" else votes(z, members[picked])
-        rows.append(row(meta, f"{pool}/medoid", truth, out, picked))
+        out = package_output(picked, members, dec, z)
+        rows.append(score_row(meta, f"{pool}/medoid", truth, out, picked))
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tags", nargs="+", default=["default"])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     set_threads(args.threads)
-    rows = []
-    for tag in args.tags:
-        for path in sorted((REPS / tag).glob("*.npz")):
-            rows.extend(score_file(path))
-            print(path.name, file=sys.stderr, flush=True)
-    pd.DataFrame(rows).to_csv(sys.stdout, sep="\t", index=False)
+    score_saved_runs(args.tags, score_file)
 
 
 if __name__ == "__main__":

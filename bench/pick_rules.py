@@ -14,7 +14,8 @@ joint 10-NN graph of the PCA and Z, a graph neither family owns: the most modula
 Labels as the package outputs them: the picked partition's nearest-cell vote in Z, or the head's
 own labels when the head is picked. Run ``diagnose.py`` with ``"final_assignment": "dec"`` first;
 rows have ``pools.py``'s columns (readout ``POOL/RULE``, rep ``cluster_z``) for ``lodo.py``,
-and every candidate's own labels are scored too (readout ``candidate:NAME``, a diagnostic).
+and the own labels of every candidate in the pools are scored too (readout ``candidate:NAME``,
+a diagnostic).
 
     python bench/pick_rules.py --tags rules > bench/results/pick_rules.tsv
 """
@@ -28,14 +29,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import DEFAULT_DATA, REPS
-from pools import POOLS, candidates, input_views, pool_members
-from readouts import small_class_recall
+from diagnose import DEFAULT_DATA
+from pools import POOLS, candidates, input_views, pool_members, score_row, score_saved_runs
 
 from scdefer._runtime import set_threads
 from scdefer.assignment import VOTE_NEIGHBORS, agreement_matrix, most_central, neighbour_votes
@@ -119,17 +117,11 @@ RELABEL: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
 }
 
 
-def row(meta: dict, readout: str, truth: np.ndarray, labels: np.ndarray, picked: str) -> dict:
-    """One table row: the labels' scores against the truth."""
-    return {
-        "dataset": meta["dataset"], "tag": meta["tag"], "seed": meta["seed"],
-        "readout": readout, "rep": "cluster_z",
-        "ari": round(adjusted_rand_score(truth, labels), 4),
-        "nmi": round(normalized_mutual_info_score(truth, labels), 4),
-        "k_found": int(len(np.unique(labels))), "k_true": meta["k_true"],
-        "small_recall": round(small_class_recall(truth, labels), 4),
-        "wall_s": meta["wall_s"], "threads": meta["threads"], "picked": picked,
-    }
+def package_output(picked: str, members: dict[str, np.ndarray], dec: np.ndarray, z: np.ndarray,
+                   relabel: Callable[[np.ndarray, np.ndarray], np.ndarray] = votes) -> np.ndarray:
+    """The labels as the package outputs them: the head's own when the head is picked, else the
+    picked partition relabelled by the vote in ``z``."""
+    return dec if picked == "dec" else relabel(z, members[picked])
 
 
 def score_file(path: Path, data: Path, pools: list[str]) -> list[dict]:
@@ -143,15 +135,16 @@ def score_file(path: Path, data: Path, pools: list[str]) -> list[dict]:
     parts = candidates(path, views, k, seed, dec)
     z = saved["cluster_z"]
     joint = knn_graph(views["pca"], 10)[0] + knn_graph(z, 10)[0]
-    rows = [row(meta, f"candidate:{name}", truth, labels, name) for name, labels in parts.items()]
+    scored = {name: labels for pool in pools for name, labels in pool_members(parts, pool).items()}
+    rows = [score_row(meta, f"candidate:{name}", truth, labels, name)
+            for name, labels in scored.items()]
     for pool in pools:
         members = pool_members(parts, pool)
         for rule, (pick, needs_graph) in RULES.items():
             picked = pick(members, joint) if needs_graph else pick(members)
             for how, relabel in RELABEL.items():
-                # the package keeps the head's own labels when it picks the head
-                out = dec if picked == "dec" else relabel(z, members[picked])
-                rows.append(row(meta, f"{pool}/{rule}{how}", truth, out, picked))
+                out = package_output(picked, members, dec, z, relabel)
+                rows.append(score_row(meta, f"{pool}/{rule}{how}", truth, out, picked))
     return rows
 
 
@@ -164,12 +157,7 @@ def main() -> None:
                         help="candidate pools (pools.py's; 'cur' is the package's)")
     args = parser.parse_args()
     set_threads(args.threads)
-    rows = []
-    for tag in args.tags:
-        for path in sorted((REPS / tag).glob("*.npz")):
-            rows.extend(score_file(path, args.data, args.pools))
-            print(path.name, file=sys.stderr, flush=True)
-    pd.DataFrame(rows).to_csv(sys.stdout, sep="\t", index=False)
+    score_saved_runs(args.tags, lambda path: score_file(path, args.data, args.pools))
 
 
 if __name__ == "__main__":

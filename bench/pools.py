@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import anndata as ad
@@ -123,16 +124,32 @@ def score_file(path: Path, data: Path) -> list[dict]:
             "votes": neighbour_votes(z, labels, labels.max() + 1).argmax(axis=1),
         }
         for how, out in variants.items():
-            rows.append({
-                "dataset": meta["dataset"], "tag": meta["tag"], "seed": seed,
-                "readout": f"{pool}+{how}", "rep": "cluster_z",
-                "ari": round(adjusted_rand_score(truth, out), 4),
-                "nmi": round(normalized_mutual_info_score(truth, out), 4),
-                "k_found": int(len(np.unique(out))), "k_true": meta["k_true"],
-                "small_recall": round(small_class_recall(truth, out), 4),
-                "wall_s": meta["wall_s"], "threads": meta["threads"], "picked": picked,
-            })
+            rows.append(score_row(meta, f"{pool}+{how}", truth, out, picked))
     return rows
+
+
+def score_row(meta: dict, readout: str, truth: np.ndarray, labels: np.ndarray,
+              picked: str) -> dict:
+    """One table row (``readouts.py``'s columns and ``picked``): the labels' scores."""
+    return {
+        "dataset": meta["dataset"], "tag": meta["tag"], "seed": meta["seed"],
+        "readout": readout, "rep": "cluster_z",
+        "ari": round(adjusted_rand_score(truth, labels), 4),
+        "nmi": round(normalized_mutual_info_score(truth, labels), 4),
+        "k_found": int(len(np.unique(labels))), "k_true": meta["k_true"],
+        "small_recall": round(small_class_recall(truth, labels), 4),
+        "wall_s": meta["wall_s"], "threads": meta["threads"], "picked": picked,
+    }
+
+
+def score_saved_runs(tags: list[str], score: Callable[[Path], list[dict]]) -> None:
+    """Rows of ``score`` for every run saved under ``tags``, as one TSV on stdout."""
+    rows = []
+    for tag in tags:
+        for path in sorted((REPS / tag).glob("*.npz")):
+            rows.extend(score(path))
+            print(path.name, file=sys.stderr, flush=True)
+    pd.DataFrame(rows).to_csv(sys.stdout, sep="\t", index=False)
 
 
 def main() -> None:
@@ -142,12 +159,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     set_threads(args.threads)
-    rows = []
-    for tag in args.tags:
-        for path in sorted((REPS / tag).glob("*.npz")):
-            rows.extend(score_file(path, args.data))
-            print(path.name, file=sys.stderr, flush=True)
-    pd.DataFrame(rows).to_csv(sys.stdout, sep="\t", index=False)
+    score_saved_runs(args.tags, lambda path: score_file(path, args.data))
 
 
 if __name__ == "__main__":
