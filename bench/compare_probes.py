@@ -44,14 +44,15 @@ def main() -> None:
 
     base = load(args.base)
     base = base[base.tag == args.base_tag]
-    per_dataset: dict[str, pd.Series] = {}
+    probes = [load(path) for path in args.probes]
+    seeds = sorted(set().union(*(probe.seed.unique() for probe in probes)))
+    default = base[(base.readout == OUTPUT) & base.seed.isin(seeds)]
+    per_dataset = {"default": default.groupby("dataset").ari.mean()}
     summary = []
-    for path in args.probes:
-        probe = load(path)
+    for probe in probes:
         tag = "/".join(sorted(probe.tag.unique()))
         both = probe_rows(probe, base)
         out, head = both[both.readout == OUTPUT], both[both.readout == HEAD]
-        per_dataset.setdefault("default", out.groupby("dataset").ari_base.mean())
         per_dataset[tag] = out.groupby("dataset").ari.mean()
         summary.append({
             "probe": tag, "seeds": " ".join(map(str, sorted(out.seed.unique()))),
@@ -68,7 +69,8 @@ def main() -> None:
     print("What the package would output (`cur/medoid`); higher / lower: runs more than 0.005 ARI"
           " apart.\n")
     print(markdown(pd.DataFrame(summary).round(3), index=False))
-    print("\n## ARI of the output per dataset (mean over the probe's seeds)\n")
+    print(f"\n## ARI of the output per dataset (mean over the probe's seeds; default: seeds "
+          f"{' '.join(map(str, seeds))})\n")
     print(markdown(pd.DataFrame(per_dataset).round(3)))
 
 
