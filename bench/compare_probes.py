@@ -30,9 +30,7 @@ def load(path: Path) -> pd.DataFrame:
 
 def probe_rows(probe: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     """The probe's and the default's rows of the same (dataset, seed) pairs, side by side."""
-    keys = ["dataset", "seed", "readout"]
-    base = base[base.seed.isin(probe.seed.unique())]
-    return probe.merge(base, on=keys, suffixes=("", "_base"))
+    return probe.merge(base, on=["dataset", "seed", "readout"], suffixes=("", "_base"))
 
 
 def main() -> None:

@@ -23,12 +23,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import REPS
+from diagnose import saved_views
+from pools import score_saved_runs
 
 from scdefer._runtime import set_threads
 from scdefer.assignment import _spectral, consensus_labels, ensemble_partitions, most_central
@@ -47,7 +47,7 @@ def coassociation(graph: sp.spmatrix, partitions: dict[str, np.ndarray]) -> sp.c
 
 def rules(saved: np.lib.npyio.NpzFile, k: int, seed: int) -> dict[str, np.ndarray]:
     """The final labels of every rule for one saved run."""
-    views = {"pca": saved["pca"], "pretrain": saved["pretrain_z"], "z": saved["cluster_z"]}
+    views = saved_views(saved)
     parts = ensemble_partitions(views, saved["proba"].argmax(axis=1), k, seed)
     graphs = {name: knn_graph(view, 10)[0] for name, view in views.items()}
     union = (sum(graphs.values()) > 0).astype(float)
@@ -59,23 +59,23 @@ def rules(saved: np.lib.npyio.NpzFile, k: int, seed: int) -> dict[str, np.ndarra
     }
 
 
+def score_file(path: Path) -> list[dict]:
+    """One row per rule for one saved run: the rule's ARI and NMI."""
+    saved = np.load(path)
+    meta = json.loads(str(saved["meta"]))
+    return [{"dataset": meta["dataset"], "tag": meta["tag"], "seed": meta["seed"], "rule": rule,
+             "ari": round(adjusted_rand_score(saved["truth"], labels), 4),
+             "nmi": round(normalized_mutual_info_score(saved["truth"], labels), 4)}
+            for rule, labels in rules(saved, meta["n_clusters"], meta["seed"]).items()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tags", nargs="+", default=["default"])
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     set_threads(args.threads)
-    rows = []
-    for tag in args.tags:
-        for path in sorted((REPS / tag).glob("*.npz")):
-            saved = np.load(path)
-            meta = json.loads(str(saved["meta"]))
-            for rule, labels in rules(saved, meta["n_clusters"], meta["seed"]).items():
-                rows.append({"dataset": meta["dataset"], "tag": tag, "seed": meta["seed"],
-                             "rule": rule,
-                             "ari": round(adjusted_rand_score(saved["truth"], labels), 4),
-                             "nmi": round(normalized_mutual_info_score(saved["truth"], labels), 4)})
-    pd.DataFrame(rows).to_csv(sys.stdout, sep="\t", index=False)
+    score_saved_runs(args.tags, score_file)
 
 
 if __name__ == "__main__":

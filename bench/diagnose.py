@@ -22,13 +22,21 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 DEFAULT_DATA = BENCH.parents[1] / "shared" / "data"
 REPS = BENCH / "work" / "reps"
 SKIP = {"Yan.h5ad"}  # RPKM, not counts
+
+
+def saved_views(saved: Mapping[str, Any]) -> dict[str, Any]:
+    """The embeddings a saved run holds, by view: the PCA, Z after pre-training and after
+    the clustering phase (the ensemble's views)."""
+    return {"pca": saved["pca"], "pretrain": saved["pretrain_z"], "z": saved["cluster_z"]}
 
 
 def run_one(path: Path, seed: int, options: dict, tag: str, threads: int,

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from diagnose import saved_views
 from pick_rules import package_output
 from pools import candidates, pool_members, score_row, score_saved_runs
 
@@ -60,7 +61,7 @@ def score_file(path: Path) -> list[dict]:
     saved = np.load(path)
     meta = json.loads(str(saved["meta"]))
     truth, k, seed = saved["truth"], meta["n_clusters"], meta["seed"]
-    views = {"pca": saved["pca"], "pretrain": saved["pretrain_z"], "z": saved["cluster_z"]}
+    views = saved_views(saved)
     dec = saved["proba"].argmax(axis=1)
     parts = pool_members(candidates(path, views, k, seed, dec), "cur")
     graphs = {view: knn_graph(z, 10)[0] for view, z in views.items() if view != "pretrain"}

@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import DEFAULT_DATA
+from diagnose import DEFAULT_DATA, saved_views
 from pools import POOLS, candidates, input_views, pool_members, score_row, score_saved_runs
 
 from scdefer._runtime import set_threads
@@ -128,7 +128,7 @@ def score_file(path: Path, data: Path, pools: list[str]) -> list[dict]:
     saved = np.load(path)
     meta = json.loads(str(saved["meta"]))
     truth, k, seed = saved["truth"], meta["n_clusters"], meta["seed"]
-    views = {"pca": saved["pca"], "pretrain": saved["pretrain_z"], "z": saved["cluster_z"]}
+    views = saved_views(saved)
     if any(pool != "cur" for pool in pools):  # the PCA of scaled genes and Pearson residuals
         views.update(input_views(meta["dataset"], data))
     dec = saved["proba"].argmax(axis=1)

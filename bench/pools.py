@@ -34,7 +34,7 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import DEFAULT_DATA, REPS
+from diagnose import DEFAULT_DATA, REPS, saved_views
 from readouts import small_class_recall
 from views import pearson_residual_pca, scaled_pca
 
@@ -108,8 +108,7 @@ def score_file(path: Path, data: Path) -> list[dict]:
         raise SystemExit(f"{path}: trained with another final assignment; the head's labels "
                          "are not saved (run diagnose.py with final_assignment dec)")
     truth, k, seed = saved["truth"], meta["n_clusters"], meta["seed"]
-    views = {"pca": saved["pca"], "pretrain": saved["pretrain_z"], "z": saved["cluster_z"],
-             **input_views(meta["dataset"], data)}
+    views = {**saved_views(saved), **input_views(meta["dataset"], data)}
     parts = candidates(path, views, k, seed, saved["proba"].argmax(axis=1))
     z = saved["cluster_z"]
     rows = []

@@ -25,7 +25,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import REPS
+from diagnose import REPS, saved_views
 
 from scdefer.assignment import (
     cluster_means,
@@ -88,7 +88,7 @@ def score_file(path: Path, quick: bool = False) -> list[dict]:
                 add("kmeans", rep, kmeans_labels(saved[rep], k, seed))
         return rows
     # The candidates of --final-assignment ensemble, computed once and reused as readouts.
-    views = {"pca": saved["pca"], "pretrain": saved["pretrain_z"], "z": saved["cluster_z"]}
+    views = saved_views(saved)
     candidates = ensemble_partitions(views, dec, k, seed)
     central = most_central(candidates)
     ensemble = np.unique(candidates[central], return_inverse=True)[1]
