@@ -9,6 +9,7 @@ from scipy import stats
 
 from scdefer.module import (
     clustering_kl,
+    contrastive_loss,
     graph_edge_mse_loss,
     graph_pair_loss,
     graph_pair_squared_loss,
@@ -104,3 +105,15 @@ def test_graph_pair_squared_loss_by_hand() -> None:
         pytest.approx(expected)
     with pytest.raises(ValueError, match="unknown graph loss"):
         graph_reconstruction_loss("bogus", z, edges, non_edges, torch.ones(1))
+
+
+def test_contrastive_loss_by_hand() -> None:
+    """NT-Xent of two cells: each view's positive is the other view of its cell."""
+    z_a = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    z_b = torch.tensor([[3.0, 0.0], [0.0, 1.0]])  # the same directions: cosine 1 to its pair
+    t = 0.5
+    # every view: cosine 1 to its positive, 0 to the two other views
+    expected = -np.log(np.exp(1 / t) / (np.exp(1 / t) + 2 * np.exp(0.0)))
+    assert contrastive_loss(z_a, z_b, t).item() == pytest.approx(expected, rel=1e-5)
+    swapped = contrastive_loss(z_a, z_b.flip(0), t)  # the pairs crossed: positives orthogonal
+    assert swapped.item() > expected + 1.0

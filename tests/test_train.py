@@ -155,6 +155,22 @@ def test_epoch_cells_limits_each_epoch_and_varies_the_sample(sim_prepared: ad.An
     assert np.isfinite(model.result.latent).all()
 
 
+def test_contrastive_pretraining_term(sim_prepared: ad.AnnData) -> None:
+    """weight_contrast adds an NT-Xent term to pre-training only; at 0 (default) there is none."""
+    options = dict(TINY_TRAIN, pretrain_epochs=3, epochs=2, tol=0.0)
+    plain = ScDefer(n_clusters=3, **options).fit(sim_prepared).result
+    assert not any("contrast" in h for h in plain.history)
+    result = ScDefer(n_clusters=3, weight_contrast=0.5, **options).fit(sim_prepared).result
+    pre = [h for h in result.history if h["phase"] == "pretrain"]
+    assert len(pre) == 3 and all(h["contrast"] > 0 for h in pre)
+    graph_weight = TrainParams().resolved().weight_graph  # no ZINB term in the fast schedule
+    assert all(h["loss"] == pytest.approx(0.5 * h["contrast"] + graph_weight * h["graph"], rel=1e-4)
+               for h in pre)
+    assert not any("contrast" in h for h in result.history if h["phase"] == "cluster")
+    assert np.isfinite(result.latent).all()
+    assert _ari(sim_prepared, result.labels) > 0.8
+
+
 def test_early_stopping(sim_prepared: ad.AnnData) -> None:
     """tol stops the clustering phase once the labels settle; pretrain_tol stops pre-training
     when the loss stalls; target_update > 1 refreshes the targets every N epochs only."""
@@ -223,6 +239,9 @@ def test_spectral_center_init_starts_at_the_joint_graph_clusters(sim_prepared) -
     ({"encoders": "neither"}, "--encoders must be both, dense or graph"),
     ({"layer_fusion": "no"}, "layer_fusion must be True or False"),
     ({"center_init": "random"}, "--center-init must be kmeans or spectral"),
+    ({"weight_contrast": -1.0}, "--weight-contrast must be"),
+    ({"contrast_mask": 1.0}, "--contrast-mask must be within"),
+    ({"contrast_temperature": 0.0}, "--contrast-temperature must be positive"),
 ])
 def test_bad_training_options(kwargs, match) -> None:
     with pytest.raises(ScDeferInputError, match=match):

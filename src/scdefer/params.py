@@ -186,6 +186,16 @@ class TrainParams:
     weight_zinb: float | None = option(
         None, "Weight of the ZINB loss (paper: 0.1); 0 = no ZINB decoder, so no genes-wide "
         "output layers to compute or save.", minimum=0)
+    weight_contrast: float = option(
+        0.0, "Weight of a contrastive pre-training term (not in the paper): NT-Xent between the "
+        "fused latents of two passes over each batch, each with its own input noise, gene mask "
+        "and dropout; 0 = none (a probe: bench/results/RUNS.md).", minimum=0, cli=False)
+    contrast_mask: float = option(
+        0.2, "Fraction of genes set to zero in each contrastive view.", minimum=0, maximum=1,
+        exclusive_maximum=True, cli=False)
+    contrast_temperature: float = option(
+        0.5, "Temperature of the contrastive term's cosine similarities.", minimum=0,
+        exclusive_minimum=True, cli=False)
     weight_kl: float = option(0.5, "Weight of the clustering KL loss (paper: 0.5).", minimum=0)
     weight_bce: float = option(0.1, "Weight of the two encoders' BCE losses (paper: 0.1).",
                                minimum=0)

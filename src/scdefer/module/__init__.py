@@ -3,6 +3,7 @@
 from ._layers import Rows, TAGConv, dense_rows
 from ._losses import (
     clustering_kl,
+    contrastive_loss,
     graph_edge_mse_loss,
     graph_pair_loss,
     graph_pair_squared_loss,
@@ -24,6 +25,7 @@ __all__ = [
     "ScDeferNetwork",
     "TAGConv",
     "clustering_kl",
+    "contrastive_loss",
     "dense_rows",
     "encoder_latents",
     "graph_edge_mse_loss",

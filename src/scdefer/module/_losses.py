@@ -93,6 +93,20 @@ def graph_edge_mse_loss(
     return (edge_values - pred).pow(2).sum() / max(n_nodes, 1)
 
 
+def contrastive_loss(z_a: torch.Tensor, z_b: torch.Tensor, temperature: float) -> torch.Tensor:
+    """NT-Xent (SimCLR) between two views of the same cells, rows paired.
+
+    Each cell's other view is its positive; the other ``2n - 2`` views of the batch are its
+    negatives; cosine similarities over ``temperature``, mean cross-entropy over all ``2n`` views.
+    """
+    n = z_a.shape[0]
+    z = F.normalize(torch.cat([z_a, z_b]), dim=1)
+    logits = (z @ z.T / temperature).masked_fill(
+        torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+    positives = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device)
+    return F.cross_entropy(logits, positives)
+
+
 def graph_reconstruction_loss(
     kind: str, z: torch.Tensor, edges: torch.Tensor, non_edges: torch.Tensor,
     edge_values: torch.Tensor,

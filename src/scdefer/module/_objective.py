@@ -12,6 +12,7 @@ import torch
 
 from ._losses import (
     clustering_kl,
+    contrastive_loss,
     graph_reconstruction_loss,
     soft_assignment,
     soft_bce,
@@ -23,13 +24,15 @@ from ._network import NetworkOutput, encoder_latents
 
 @dataclass(frozen=True)
 class LossWeights:
-    """gamma_1..gamma_4 of Eq. 21 and the graph loss's form."""
+    """gamma_1..gamma_4 of Eq. 21, the graph loss's form and the optional contrastive term."""
 
     graph: float
     zinb: float
     kl: float
     bce: float
     graph_loss: str = "pairs"
+    contrast: float = 0.0  # weight of NT-Xent between two views in pre-training (not the paper)
+    temperature: float = 0.5
 
 
 @dataclass
@@ -50,6 +53,7 @@ def objective(
     weights: LossWeights,
     clustering: bool,
     targets: dict[str, torch.Tensor] | None = None,
+    view: NetworkOutput | None = None,
 ) -> dict[str, torch.Tensor]:
     """Every loss term and their weighted sum under ``"loss"``.
 
@@ -57,6 +61,8 @@ def objective(
     be None). Clustering adds ``gamma_3 KL(P || Q)`` on Z and
     ``gamma_4 (BCE(Q_D, P_D) + BCE(Q_G, P_G))``; ``targets`` (rows of P for these cells, detached,
     DEC) or, when None, P from this batch's own Q with gradients (the authors' code).
+    ``view``, a second pass over the same cells with other input noise, adds
+    ``weights.contrast`` times the NT-Xent between its Z and ``out``'s.
     """
     terms = {"graph": graph_reconstruction_loss(weights.graph_loss, out.z, pairs.edges,
                                                 pairs.non_edges, pairs.edge_values)}
@@ -64,6 +70,9 @@ def objective(
     if weights.zinb > 0:
         terms["zinb"] = zinb_nll(counts, out.mean * size_factors, out.dispersion, out.pi_logits)
         total = weights.zinb * terms["zinb"] + total
+    if view is not None:
+        terms["contrast"] = contrastive_loss(out.z, view.z, weights.temperature)
+        total = total + weights.contrast * terms["contrast"]
     if clustering:
         latents = {"z": out.z, **encoder_latents(out)}
         q = {name: soft_assignment(z, centers) for name, z in latents.items()}

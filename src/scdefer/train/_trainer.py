@@ -94,7 +94,9 @@ class Trainer:
         self._pretrain_epochs_run = 0
         self.weights = LossWeights(graph=params.weight_graph, zinb=params.weight_zinb,
                                    kl=params.weight_kl, bce=params.weight_bce,
-                                   graph_loss=params.graph_loss)
+                                   graph_loss=params.graph_loss,
+                                   contrast=params.weight_contrast,
+                                   temperature=params.contrast_temperature)
 
     def fit(self) -> tuple[ScDeferNetwork, TrainResult]:
         """Pre-train, initialise the centres, train jointly; return the network and results."""
@@ -317,21 +319,41 @@ class Trainer:
     def _losses(self, network: ScDeferNetwork, batch: Batch,
                 targets: dict[str, torch.Tensor] | None, clustering: bool) -> dict[str, torch.Tensor]:
         data, device = self.data, self.device
-        x = self._noisy(dense_rows(data.inputs.dense, batch.index, device))
-        x_graph = None if data.inputs.shared else self._noisy(
-            dense_rows(data.inputs.graph, batch.index, device))
+        x = dense_rows(data.inputs.dense, batch.index, device)
+        x_graph = None if data.inputs.shared else dense_rows(data.inputs.graph, batch.index, device)
         index = torch.from_numpy(batch.index).to(device)
-        out = network(x, batch.adj_t, index, x_graph)
+        contrast = self.weights.contrast > 0 and not clustering
+        x_in, graph_in = self._view(x, x_graph, masked=contrast)
+        out = network(x_in, batch.adj_t, index, graph_in)
+        view = None
+        if contrast:
+            x_in, graph_in = self._view(x, x_graph, masked=True)
+            view = network(x_in, batch.adj_t, index, graph_in)
         counts = size = None
         if self.params.has_zinb_term:
             counts = dense_rows(data.target, batch.index, device)
             size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
         rows = None if targets is None else {k: v[index] for k, v in targets.items()}
         pairs = GraphPairs(batch.edges, batch.non_edges, batch.edge_values)
-        return objective(out, network.centers, counts, size, pairs, self.weights, clustering, rows)
+        return objective(out, network.centers, counts, size, pairs, self.weights, clustering, rows,
+                         view)
 
-    def _noisy(self, x: torch.Tensor) -> torch.Tensor:
-        """Denoising: the input corrupted by Gaussian noise (the clean counts are reconstructed)."""
+    def _view(self, x: torch.Tensor, x_graph: torch.Tensor | None, masked: bool
+              ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One corrupted view of a batch's inputs for the network: ``(x, x_graph)``.
+
+        With ``masked`` (a contrastive view) the same random ``contrast_mask`` of the genes is
+        zeroed in both encoders' inputs; then each gets its Gaussian ``input_noise``.
+        """
+        keep = None
+        if masked and self.params.contrast_mask > 0:
+            keep = (torch.rand(x.shape, device=x.device) >= self.params.contrast_mask).to(x.dtype)
+        return self._noisy(x, keep), (None if x_graph is None else self._noisy(x_graph, keep))
+
+    def _noisy(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        """Denoising: the input (genes where ``keep`` is 0 zeroed) corrupted by Gaussian noise."""
+        if keep is not None:
+            x = x * keep
         noise = self.params.input_noise
         return x + noise * torch.randn_like(x) if noise > 0 else x
 
