@@ -190,6 +190,9 @@ class TrainParams:
         0.0, "Weight of a contrastive pre-training term (not in the paper): NT-Xent between the "
         "fused latents of two passes over each batch, each with its own input noise, gene mask "
         "and dropout; 0 = none (a probe: bench/results/RUNS.md).", minimum=0, cli=False)
+    contrast_head: bool = option(
+        True, "Take the contrastive term on a small projection head's output rather than on the "
+        "latent itself (SimCLR).", cli=False)
     contrast_mask: float = option(
         0.2, "Fraction of genes set to zero in each contrastive view.", minimum=0, maximum=1,
         exclusive_maximum=True, cli=False)

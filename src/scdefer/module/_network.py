@@ -97,6 +97,11 @@ class ScDeferNetwork(nn.Module):
     layer_fusion
         Whether each hidden layer of both encoders reads the fused layer ``Z^l`` (Eq. 1, 4);
         False: each encoder reads its own previous layer (an ablation).
+    projection
+        Whether to build a projection head ``g`` (latent -> latent -> latent MLP) for the
+        contrastive pre-training term: the NT-Xent is taken on ``g(Z)``, so its push towards
+        uniformly spread points falls on the head, not on the latent that is clustered (SimCLR,
+        Chen et al. 2020). Built after every other layer, so all else starts from the same weights.
     zinb_decoder
         Whether the network keeps its ZINB decoder (False when the ZINB loss has weight 0: the
         genes-wide output layers then cost neither time nor memory, nor room in a saved model).
@@ -121,6 +126,7 @@ class ScDeferNetwork(nn.Module):
         encoders: Encoders = "both",
         layer_fusion: bool = True,
         zinb_decoder: bool = True,
+        projection: bool = False,
     ) -> None:
         super().__init__()
         if attention not in ATTENTIONS:
@@ -175,6 +181,10 @@ class ScDeferNetwork(nn.Module):
         if zinb_decoder:
             self.decoder, self.mean_head, self.dispersion_head, self.pi_head = decoder
         self.centers = nn.Parameter(torch.zeros(n_clusters, latent))
+        self.projection: nn.Sequential | None = None
+        if projection:
+            self.projection = nn.Sequential(nn.Linear(latent, latent), nn.ReLU(),
+                                            nn.Linear(latent, latent))
 
     def encode(
         self, x: Rows, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
@@ -228,6 +238,10 @@ class ScDeferNetwork(nn.Module):
         out.dispersion = torch.clamp(F.softplus(self.dispersion_head(hidden)), 1e-4, 1e4)
         out.pi_logits = self.pi_head(hidden)
         return out
+
+    def project(self, z: torch.Tensor) -> torch.Tensor:
+        """The contrastive term's view of ``z``: the projection head's output, or ``z`` itself."""
+        return z if self.projection is None else self.projection(z)
 
     def _fuse(self, h_dense: torch.Tensor | None, h_graph: torch.Tensor | None
               ) -> tuple[torch.Tensor | None, torch.Tensor | None]:

@@ -53,7 +53,7 @@ def objective(
     weights: LossWeights,
     clustering: bool,
     targets: dict[str, torch.Tensor] | None = None,
-    view: NetworkOutput | None = None,
+    views: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> dict[str, torch.Tensor]:
     """Every loss term and their weighted sum under ``"loss"``.
 
@@ -61,8 +61,8 @@ def objective(
     be None). Clustering adds ``gamma_3 KL(P || Q)`` on Z and
     ``gamma_4 (BCE(Q_D, P_D) + BCE(Q_G, P_G))``; ``targets`` (rows of P for these cells, detached,
     DEC) or, when None, P from this batch's own Q with gradients (the authors' code).
-    ``view``, a second pass over the same cells with other input noise, adds
-    ``weights.contrast`` times the NT-Xent between its Z and ``out``'s.
+    ``views``, the (projected) latents of two passes over the same cells with other input
+    corruption, adds ``weights.contrast`` times the NT-Xent between them.
     """
     terms = {"graph": graph_reconstruction_loss(weights.graph_loss, out.z, pairs.edges,
                                                 pairs.non_edges, pairs.edge_values)}
@@ -70,8 +70,8 @@ def objective(
     if weights.zinb > 0:
         terms["zinb"] = zinb_nll(counts, out.mean * size_factors, out.dispersion, out.pi_logits)
         total = weights.zinb * terms["zinb"] + total
-    if view is not None:
-        terms["contrast"] = contrastive_loss(out.z, view.z, weights.temperature)
+    if views is not None:
+        terms["contrast"] = contrastive_loss(*views, weights.temperature)
         total = total + weights.contrast * terms["contrast"]
     if clustering:
         latents = {"z": out.z, **encoder_latents(out)}

@@ -47,6 +47,7 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
         encoders=params.encoders,
         layer_fusion=params.layer_fusion,
         zinb_decoder=params.has_zinb_term,
+        projection=params.weight_contrast > 0 and params.contrast_head,
     )
 
 

@@ -325,10 +325,11 @@ class Trainer:
         contrast = self.weights.contrast > 0 and not clustering
         x_in, graph_in = self._view(x, x_graph, masked=contrast)
         out = network(x_in, batch.adj_t, index, graph_in)
-        view = None
+        views = None
         if contrast:
             x_in, graph_in = self._view(x, x_graph, masked=True)
-            view = network(x_in, batch.adj_t, index, graph_in)
+            second = network(x_in, batch.adj_t, index, graph_in)
+            views = (network.project(out.z), network.project(second.z))
         counts = size = None
         if self.params.has_zinb_term:
             counts = dense_rows(data.target, batch.index, device)
@@ -336,7 +337,7 @@ class Trainer:
         rows = None if targets is None else {k: v[index] for k, v in targets.items()}
         pairs = GraphPairs(batch.edges, batch.non_edges, batch.edge_values)
         return objective(out, network.centers, counts, size, pairs, self.weights, clustering, rows,
-                         view)
+                         views)
 
     def _view(self, x: torch.Tensor, x_graph: torch.Tensor | None, masked: bool
               ) -> tuple[torch.Tensor, torch.Tensor | None]:
