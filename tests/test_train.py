@@ -155,12 +155,18 @@ def test_epoch_cells_limits_each_epoch_and_varies_the_sample(sim_prepared: ad.An
     assert np.isfinite(model.result.latent).all()
 
 
-def test_contrastive_pretraining_term(sim_prepared: ad.AnnData) -> None:
-    """weight_contrast adds an NT-Xent term to pre-training only; at 0 (default) there is none."""
+def test_contrastive_pretraining_term(tmp_path, sim_prepared: ad.AnnData) -> None:
+    """weight_contrast adds an NT-Xent term (on a projection head) to pre-training only; at 0
+    (default) there is neither term nor head; a model with the head saves and loads."""
     options = dict(TINY_TRAIN, pretrain_epochs=3, epochs=2, tol=0.0)
-    plain = ScDefer(n_clusters=3, **options).fit(sim_prepared).result
-    assert not any("contrast" in h for h in plain.history)
-    result = ScDefer(n_clusters=3, weight_contrast=0.5, **options).fit(sim_prepared).result
+    plain = ScDefer(n_clusters=3, **options).fit(sim_prepared)
+    assert not any("contrast" in h for h in plain.result.history)
+    assert plain.network.projection is None
+    model = ScDefer(n_clusters=3, weight_contrast=0.5, **options).fit(sim_prepared)
+    assert model.network.projection is not None
+    loaded = ScDefer.load(model.save(tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.predict(sim_prepared)[0], model.predict(sim_prepared)[0])
+    result = model.result
     pre = [h for h in result.history if h["phase"] == "pretrain"]
     assert len(pre) == 3 and all(h["contrast"] > 0 for h in pre)
     graph_weight = TrainParams().resolved().weight_graph  # no ZINB term in the fast schedule
