@@ -157,6 +157,9 @@ class TrainParams:
     layer_fusion: bool = option(
         True, "Ablation: False makes each encoder read its own previous layer instead of the "
         "fused one (Eq. 1, 4).", cli=False)
+    fused_propagation: bool = option(
+        True, "Probe: False leaves out the last graph propagation of the fused latent "
+        "(Z_L = a Z_D + b Z_G instead of Â (a Z_D + b Z_G), Eq. 5).", cli=False)
     hidden: tuple[int, ...] = option((1024, 128, 24), "Encoder widths; the last is the latent "
                                      "size (paper: 1024, 128, 24).", cli=False)
     decoder_hidden: tuple[int, ...] = option((128, 1024), "Decoder widths (paper: 128, 1024).",

@@ -97,6 +97,10 @@ class ScDeferNetwork(nn.Module):
     layer_fusion
         Whether each hidden layer of both encoders reads the fused layer ``Z^l`` (Eq. 1, 4);
         False: each encoder reads its own previous layer (an ablation).
+    fused_propagation
+        Whether the fused latent is propagated once more over the graph,
+        ``Z_L = Â (a Z_D + b Z_G)`` (Eq. 5, the paper); False: ``Z_L = a Z_D + b Z_G`` (a probe
+        of less smoothing).
     projection
         Whether to build a projection head ``g`` (latent -> latent -> latent MLP) for the
         contrastive pre-training term: the NT-Xent is taken on ``g(Z)``, so its push towards
@@ -125,6 +129,7 @@ class ScDeferNetwork(nn.Module):
         attention: Attention = "global",
         encoders: Encoders = "both",
         layer_fusion: bool = True,
+        fused_propagation: bool = True,
         zinb_decoder: bool = True,
         projection: bool = False,
     ) -> None:
@@ -137,6 +142,7 @@ class ScDeferNetwork(nn.Module):
         self.attention_keys = attention_keys
         self.attention = attention
         self.layer_fusion = layer_fusion and encoders == "both"
+        self.fused_propagation = fused_propagation
         self.n_hidden_layers = len(hidden) - 1
         widths = (n_genes, *hidden)
         self.dense_layers: nn.ModuleList | None = None
@@ -215,9 +221,11 @@ class ScDeferNetwork(nn.Module):
         del dense_in, graph_in
         a, b = self._fusion_weights(cell_index)
         if z_dense is None or z_graph is None:  # one encoder (an ablation): no fusion weights
-            z_local = propagate(adj_t, z_graph if z_dense is None else z_dense)
+            z_local = z_graph if z_dense is None else z_dense
         else:
-            z_local = propagate(adj_t, a * z_dense + b * z_graph)
+            z_local = a * z_dense + b * z_graph
+        if self.fused_propagation:
+            z_local = propagate(adj_t, z_local)
         if self.attention == "none":
             return NetworkOutput(z_dense=z_dense, z_graph=z_graph, z=z_local)
         keys = z_local if n_keys is None else z_local[:n_keys]

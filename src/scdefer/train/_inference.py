@@ -46,6 +46,7 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
         attention=params.attention,
         encoders=params.encoders,
         layer_fusion=params.layer_fusion,
+        fused_propagation=params.fused_propagation,
         zinb_decoder=params.has_zinb_term,
         projection=params.weight_contrast > 0 and params.contrast_head,
     )
