@@ -127,6 +127,17 @@ def test_attention_none_leaves_the_local_latent(graph: torch.Tensor) -> None:
         ScDeferNetwork(10, attention="local")
 
 
+def test_without_fused_propagation_the_latent_is_the_weighted_sum(graph: torch.Tensor) -> None:
+    """``fused_propagation=False`` (a probe) drops the last Â from Eq. 5: Z = a Z_D + b Z_G."""
+    from scdefer.train import TrainParams, build_network
+
+    params = TrainParams(attention="none", fused_propagation=False).resolved()
+    net = build_network(10, graph.shape[0], 2, params).eval()
+    with torch.no_grad():
+        out = net.encode(torch.rand(graph.shape[0], 10), graph)
+    torch.testing.assert_close(out.z, net.weight_a * out.z_dense + net.weight_b * out.z_graph)
+
+
 def test_the_graph_encoder_reads_its_own_input(graph: torch.Tensor) -> None:
     """``x_graph`` feeds the graph encoder's first layer only; by default it reads ``x``."""
     import scipy.sparse as sp
