@@ -32,7 +32,7 @@ class LossWeights:
     bce: float
     graph_loss: str = "pairs"
     contrast: float = 0.0  # weight of NT-Xent between two views in pre-training (not the paper)
-    temperature: float = 0.5
+    contrast_temperature: float = 0.5
 
 
 @dataclass
@@ -71,7 +71,7 @@ def objective(
         terms["zinb"] = zinb_nll(counts, out.mean * size_factors, out.dispersion, out.pi_logits)
         total = weights.zinb * terms["zinb"] + total
     if views is not None:
-        terms["contrast"] = contrastive_loss(*views, weights.temperature)
+        terms["contrast"] = contrastive_loss(*views, weights.contrast_temperature)
         total = total + weights.contrast * terms["contrast"]
     if clustering:
         latents = {"z": out.z, **encoder_latents(out)}

@@ -96,7 +96,7 @@ class Trainer:
                                    kl=params.weight_kl, bce=params.weight_bce,
                                    graph_loss=params.graph_loss,
                                    contrast=params.weight_contrast,
-                                   temperature=params.contrast_temperature)
+                                   contrast_temperature=params.contrast_temperature)
 
     def fit(self) -> tuple[ScDeferNetwork, TrainResult]:
         """Pre-train, initialise the centres, train jointly; return the network and results."""
