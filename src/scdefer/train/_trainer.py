@@ -346,15 +346,13 @@ class Trainer:
         With ``masked`` (a contrastive view) the same random ``contrast_mask`` of the genes is
         zeroed in both encoders' inputs; then each gets its Gaussian ``input_noise``.
         """
-        keep = None
         if masked and self.params.contrast_mask > 0:
             keep = (torch.rand(x.shape, device=x.device) >= self.params.contrast_mask).to(x.dtype)
-        return self._noisy(x, keep), (None if x_graph is None else self._noisy(x_graph, keep))
+            x, x_graph = x * keep, (None if x_graph is None else x_graph * keep)
+        return self._noisy(x), (None if x_graph is None else self._noisy(x_graph))
 
-    def _noisy(self, x: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
-        """Denoising: the input (genes where ``keep`` is 0 zeroed) corrupted by Gaussian noise."""
-        if keep is not None:
-            x = x * keep
+    def _noisy(self, x: torch.Tensor) -> torch.Tensor:
+        """Denoising: the input corrupted by Gaussian noise."""
         noise = self.params.input_noise
         return x + noise * torch.randn_like(x) if noise > 0 else x
 
