@@ -177,6 +177,29 @@ def test_contrastive_pretraining_term(tmp_path, sim_prepared: ad.AnnData) -> Non
     assert _ari(sim_prepared, result.labels) > 0.8
 
 
+def test_input_mask_zeroes_the_same_genes_in_both_encoders(sim_prepared: ad.AnnData) -> None:
+    """input_mask zeroes a random fraction of each training input (the same entries for both
+    encoders); a contrastive view uses contrast_mask instead; at 0 the input is untouched."""
+    from scdefer.train import CellData, Trainer
+
+    def view(contrastive: bool, **options) -> tuple[torch.Tensor, torch.Tensor]:
+        params = TrainParams(n_clusters=3, input_noise=0.0, **options).resolved()
+        trainer = Trainer(CellData.from_anndata(sim_prepared, params), params,
+                          torch.device("cpu"), progress=False)
+        torch.manual_seed(0)
+        return trainer._view(torch.ones(400, 500), torch.full((400, 500), 2.0), contrastive)
+
+    x, x_graph = view(False, input_mask=0.3)
+    assert (x == 0).float().mean().item() == pytest.approx(0.3, abs=0.01)
+    assert torch.equal(x == 0, x_graph == 0) and set(x_graph.unique().tolist()) == {0.0, 2.0}
+    x, _ = view(True, input_mask=0.3, contrast_mask=0.6)
+    assert (x == 0).float().mean().item() == pytest.approx(0.6, abs=0.01)
+    x, x_graph = view(False)
+    assert bool((x == 1).all()) and bool((x_graph == 2).all())
+    model = ScDefer(n_clusters=3, input_mask=0.3, **TINY_TRAIN).fit(sim_prepared)
+    assert _ari(sim_prepared, model.result.labels) > 0.8
+
+
 def test_early_stopping(sim_prepared: ad.AnnData) -> None:
     """tol stops the clustering phase once the labels settle; pretrain_tol stops pre-training
     when the loss stalls; target_update > 1 refreshes the targets every N epochs only."""
@@ -247,6 +270,7 @@ def test_spectral_center_init_starts_at_the_joint_graph_clusters(sim_prepared) -
     ({"center_init": "random"}, "--center-init must be kmeans or spectral"),
     ({"weight_contrast": -1.0}, "--weight-contrast must be"),
     ({"contrast_mask": 1.0}, "--contrast-mask must be within"),
+    ({"input_mask": -0.1}, "--input-mask must be within"),
     ({"contrast_temperature": 0.0}, "--contrast-temperature must be positive"),
 ])
 def test_bad_training_options(kwargs, match) -> None:

@@ -151,6 +151,11 @@ class TrainParams:
     input_noise: float | None = option(
         None, "SD of Gaussian noise added to the log-normalised input while training "
         "(denoising).", minimum=0)
+    input_mask: float = option(
+        0.0, "Fraction of the genes set to zero in each training pass's input, a fresh draw per "
+        "cell and step, before the Gaussian noise (masked denoising; not in the paper); a "
+        "contrastive view uses contrast_mask instead. A probe: bench/results/RUNS.md.",
+        minimum=0, maximum=1, exclusive_maximum=True, cli=False)
     encoders: Encoders = option(
         "both", "Ablation: 'both' encoders (the model), or only the 'dense' or the 'graph' one.",
         choices=ENCODERS, cli=False)

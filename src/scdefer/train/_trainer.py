@@ -323,11 +323,11 @@ class Trainer:
         x_graph = None if data.inputs.shared else dense_rows(data.inputs.graph, batch.index, device)
         index = torch.from_numpy(batch.index).to(device)
         contrast = self.weights.contrast > 0 and not clustering
-        x_in, graph_in = self._view(x, x_graph, masked=contrast)
+        x_in, graph_in = self._view(x, x_graph, contrastive=contrast)
         out = network(x_in, batch.adj_t, index, graph_in)
         views = None
         if contrast:
-            x_in, graph_in = self._view(x, x_graph, masked=True)
+            x_in, graph_in = self._view(x, x_graph, contrastive=True)
             second = network(x_in, batch.adj_t, index, graph_in)
             views = (network.project(out.z), network.project(second.z))
         counts = size = None
@@ -339,15 +339,17 @@ class Trainer:
         return objective(out, network.centers, counts, size, pairs, self.weights, clustering, rows,
                          views)
 
-    def _view(self, x: torch.Tensor, x_graph: torch.Tensor | None, masked: bool
+    def _view(self, x: torch.Tensor, x_graph: torch.Tensor | None, contrastive: bool
               ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """One corrupted view of a batch's inputs for the network: ``(x, x_graph)``.
 
-        With ``masked`` (a contrastive view) the same random ``contrast_mask`` of the genes is
-        zeroed in both encoders' inputs; then each gets its Gaussian ``input_noise``.
+        The same random fraction of the genes (``contrast_mask`` in a contrastive view,
+        ``input_mask`` otherwise) is zeroed in both encoders' inputs; then each gets its
+        Gaussian ``input_noise``.
         """
-        if masked and self.params.contrast_mask > 0:
-            keep = (torch.rand(x.shape, device=x.device) >= self.params.contrast_mask).to(x.dtype)
+        rate = self.params.contrast_mask if contrastive else self.params.input_mask
+        if rate > 0:
+            keep = (torch.rand(x.shape, device=x.device) >= rate).to(x.dtype)
             x, x_graph = x * keep, (None if x_graph is None else x_graph * keep)
         return self._noisy(x), (None if x_graph is None else self._noisy(x_graph))
 
