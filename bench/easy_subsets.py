@@ -16,7 +16,6 @@ import argparse
 from pathlib import Path
 
 import anndata as ad
-
 from run_accuracy import SKIP
 
 
