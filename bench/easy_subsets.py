@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 import anndata as ad
-from run_accuracy import SKIP
+from diagnose import DEFAULT_DATA, SKIP
 
 
 def largest_types(adata: ad.AnnData, n_types: int) -> ad.AnnData:
@@ -30,7 +30,7 @@ def largest_types(adata: ad.AnnData, n_types: int) -> ad.AnnData:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--types", type=int, default=4)
     parser.add_argument("--out", type=Path, default=Path("bench/work/easy"))
     args = parser.parse_args()

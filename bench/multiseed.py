@@ -21,8 +21,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import REPS
-from pools import CACHE, pool_members
+from pools import CACHE, cached_pool, saved_truth
 
 from scdefer.assignment import most_central
 
@@ -31,9 +30,8 @@ SEEDS = (0, 1, 2)
 
 def pooled_scores(dataset: str, tag: str) -> dict[int, tuple[float, float]]:
     """Mean (ARI, NMI) of the medoid over the pooled candidates of every n-subset of the seeds."""
-    truth = np.load(REPS / tag / f"{dataset}_s0.npz")["truth"]
-    pools = {seed: pool_members(dict(np.load(CACHE / tag / f"{dataset}_s{seed}.npz")), "cur")
-             for seed in SEEDS}
+    truth = saved_truth(tag, dataset)
+    pools = {seed: cached_pool(tag, dataset, seed) for seed in SEEDS}
     out = {}
     for n in range(1, len(SEEDS) + 1):
         scores = []

@@ -10,7 +10,7 @@ outputs, before its neighbour vote), the candidates of the PCA and the pre-train
 (``no-cluster-phase``), and the head with the readouts of Z and of the PCA (``cluster-phase+pca``).
 No retraining; labels only score.
 
-    python bench/phase_views.py --tag rules --truth-tag nobce --tag easy --truth-tag easy
+    python bench/phase_views.py --tags rules easy
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import numpy as np
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from diagnose import REPS
-from pools import CACHE, pool_members
+from pools import CACHE, cached_pool, saved_truth
 
 from scdefer.assignment import most_central
 
@@ -47,32 +46,37 @@ SUBSETS: dict[str, Callable[[str], bool]] = {
 }
 
 
-def medoid_scores(tag: str, truth_tag: str) -> dict[str, dict[str, np.ndarray]]:
+def _medoid(members: dict[str, np.ndarray], keep: Callable[[str], bool]) -> np.ndarray:
+    """The labels of the medoid of the candidates ``keep`` accepts."""
+    subset = {name: labels for name, labels in members.items() if keep(name)}
+    return subset[most_central(subset)]
+
+
+def medoid_scores(tag: str) -> dict[str, dict[str, np.ndarray]]:
     """Per subset and dataset, the mean (ARI, NMI) over seeds of the subset's medoid."""
-    scores: dict[str, dict[str, list[tuple[float, float]]]] = {name: {} for name in SUBSETS}
+    runs: dict[str, list[int]] = {}
     for cached in sorted((CACHE / tag).glob("*.npz")):
-        dataset, _ = cached.stem.rsplit("_s", 1)
-        truth = np.load(REPS / truth_tag / f"{dataset}_s0.npz")["truth"]  # same cells every seed
-        members = pool_members(dict(np.load(cached)), "cur")
+        dataset, seed = cached.stem.rsplit("_s", 1)
+        runs.setdefault(dataset, []).append(int(seed))
+    scores: dict[str, dict[str, np.ndarray]] = {name: {} for name in SUBSETS}
+    for dataset, seeds in runs.items():
+        truth = saved_truth(tag, dataset)
+        pools = [cached_pool(tag, dataset, seed) for seed in seeds]
         for name, keep in SUBSETS.items():
-            subset = {key: labels for key, labels in members.items() if keep(key)}
-            labels = subset[most_central(subset)]
-            scores[name].setdefault(dataset, []).append(
-                (adjusted_rand_score(truth, labels), normalized_mutual_info_score(truth, labels)))
-    return {name: {ds: np.mean(runs, axis=0) for ds, runs in per.items()}
-            for name, per in scores.items()}
+            picked = [_medoid(members, keep) for members in pools]
+            scores[name][dataset] = np.mean(
+                [(adjusted_rand_score(truth, labels), normalized_mutual_info_score(truth, labels))
+                 for labels in picked], axis=0)
+    return scores
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tag", action="append", required=True, help="a candidate cache's tag")
-    parser.add_argument("--truth-tag", action="append", required=True,
-                        help="for each --tag, a tag whose saved runs hold the same cells' labels")
+    parser.add_argument("--tags", nargs="+", required=True,
+                        help="tags of saved runs (diagnose.py) whose candidates are cached")
     args = parser.parse_args()
-    if len(args.tag) != len(args.truth_tag):
-        raise SystemExit("give one --truth-tag per --tag")
-    for tag, truth_tag in zip(args.tag, args.truth_tag, strict=True):
-        scores = medoid_scores(tag, truth_tag)
+    for tag in args.tags:
+        scores = medoid_scores(tag)
         datasets = list(next(iter(scores.values())))
         print(f"## tag `{tag}`: ARI of the medoid (mean over seeds)\n")
         print("| candidates | mean ARI | mean NMI | " + " | ".join(datasets) + " |")

@@ -101,6 +101,16 @@ def pool_members(parts: dict[str, np.ndarray], pool: str) -> dict[str, np.ndarra
     return {name: parts[name] for name in names}
 
 
+def cached_pool(tag: str, dataset: str, seed: int, pool: str = "cur") -> dict[str, np.ndarray]:
+    """The candidates of ``pool`` that ``candidates`` cached for one saved run."""
+    return pool_members(dict(np.load(CACHE / tag / f"{dataset}_s{seed}.npz")), pool)
+
+
+def saved_truth(tag: str, dataset: str) -> np.ndarray:
+    """The labels of one dataset's cells in a tag's saved runs (the same cells in every seed)."""
+    return np.load(REPS / tag / f"{dataset}_s0.npz")["truth"]
+
+
 def score_file(path: Path, data: Path) -> list[dict]:
     saved = np.load(path)
     meta = json.loads(str(saved["meta"]))
