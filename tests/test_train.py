@@ -271,6 +271,8 @@ def test_spectral_center_init_starts_at_the_joint_graph_clusters(sim_prepared) -
     ({"weight_contrast": -1.0}, "--weight-contrast must be"),
     ({"contrast_mask": 1.0}, "--contrast-mask must be within"),
     ({"input_mask": -0.1}, "--input-mask must be within"),
+    ({"dropout": "a"}, "--dropout must be a number, got 'a'"),
+    ({"input_mask": None}, "--input-mask needs a value, got None"),
     ({"contrast_temperature": 0.0}, "--contrast-temperature must be positive"),
 ])
 def test_bad_training_options(kwargs, match) -> None:

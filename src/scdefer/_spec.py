@@ -81,8 +81,8 @@ def check_value(name: str, value: Any, spec: OptionSpec, integer: bool = False) 
     if value is None:
         return
     allowed = _either(spec.choices)
-    if isinstance(value, str):
-        if spec.choices and value not in spec.choices:
+    if isinstance(value, str) and spec.choices:
+        if value not in spec.choices:
             numeric = " (or a number)" if spec.minimum is not None else ""
             raise ScDeferInputError(f"{flag(name)} must be {allowed}{numeric}, got {value!r}")
         return
@@ -133,6 +133,8 @@ def check(params: Any) -> None:
         value = getattr(params, name)
         if kinds[name] == {bool} and not isinstance(value, bool):
             raise ScDeferInputError(f"{name} must be True or False, got {value!r}")
+        if value is None and type(None) not in kinds[name]:
+            raise ScDeferInputError(f"{flag(name)} needs a value, got None")
         check_value(name, value, spec, integer=_admits_only_integers(kinds[name]))
 
 
