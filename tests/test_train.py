@@ -230,14 +230,33 @@ def test_paper_schedule_is_the_paper() -> None:
     assert TrainParams(schedule="paper", graph_loss="pairs").resolved().graph_loss == "pairs"
 
 
-def test_spectral_center_init_starts_at_the_joint_graph_clusters(sim_prepared) -> None:
-    """center_init 'spectral': the head starts at the means, in the pre-trained embedding, of the
-    spectral clusters of the PCA's and that embedding's KNN graphs together."""
-    from scdefer.assignment import cluster_means, joint_spectral_labels
+def _joint_spectral_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
+    from scdefer.assignment import joint_spectral_labels
+
+    return joint_spectral_labels(list(views.values()), k, seed)
+
+
+def _medoid_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
+    from scdefer.assignment import ensemble_partitions, most_central
+
+    partitions = ensemble_partitions(views, None, k, seed)
+    assert set(partitions) == {"kmeans:pca", "spectral:pca", "leiden:pca", "kmeans:pretrain",
+                               "spectral:pretrain", "leiden:pretrain", "spectral:pca+pretrain"}
+    return partitions[most_central(partitions)]
+
+
+@pytest.mark.parametrize("center_init,start", [("spectral", _joint_spectral_start),
+                                               ("ensemble", _medoid_start)])
+def test_center_init_starts_at_the_means_of_its_partition(sim_prepared, center_init,
+                                                          start) -> None:
+    """center_init 'spectral' / 'ensemble': the head starts at the means, in the pre-trained
+    embedding, of the spectral clusters of the PCA's and that embedding's KNN graphs together /
+    of the medoid of the readouts of the PCA and that embedding."""
+    from scdefer.assignment import cluster_means
     from scdefer.train import CellData, Trainer
 
     network_options = {k: v for k, v in TINY_TRAIN.items() if k not in ("progress", "device")}
-    params = TrainParams(n_clusters=3, center_init="spectral", final_assignment="dec",
+    params = TrainParams(n_clusters=3, center_init=center_init, final_assignment="dec",
                          **dict(network_options, epochs=0)).resolved()
     data = CellData.from_anndata(sim_prepared, params)
     pretrained = {}
@@ -245,7 +264,8 @@ def test_spectral_center_init_starts_at_the_joint_graph_clusters(sim_prepared) -
         data, params, torch.device("cpu"), progress=False,
         on_phase_end=lambda phase, emb: pretrained.setdefault(phase, emb.z.numpy())).fit()
     z = pretrained["pretrain"]
-    expected = cluster_means(z, joint_spectral_labels([data.coords, z], 3, params.seed))
+    labels = start({"pca": data.coords, "pretrain": z}, 3, params.seed)
+    expected = cluster_means(z, np.unique(labels, return_inverse=True)[1])
     np.testing.assert_allclose(network.centers.detach().numpy(), expected, rtol=1e-5, atol=1e-6)
     assert result.epochs_run == 0 and _ari(sim_prepared, result.labels) > 0.8
 
@@ -267,7 +287,7 @@ def test_spectral_center_init_starts_at_the_joint_graph_clusters(sim_prepared) -
     ({"final_assignment": "vote"}, "--final-assignment must be dec, kmeans"),
     ({"encoders": "neither"}, "--encoders must be both, dense or graph"),
     ({"layer_fusion": "no"}, "layer_fusion must be True or False"),
-    ({"center_init": "random"}, "--center-init must be kmeans or spectral"),
+    ({"center_init": "random"}, "--center-init must be kmeans, spectral or ensemble"),
     ({"weight_contrast": -1.0}, "--weight-contrast must be"),
     ({"contrast_mask": 1.0}, "--contrast-mask must be within"),
     ({"input_mask": -0.1}, "--input-mask must be within"),

@@ -111,14 +111,14 @@ def joint_spectral_labels(views: Sequence[np.ndarray], k: int, seed: int,
 READOUTS = {"kmeans": kmeans_labels, "spectral": spectral_labels, "leiden": leiden_labels}
 
 
-def ensemble_partitions(views: dict[str, np.ndarray], dec_labels: np.ndarray, k: int,
+def ensemble_partitions(views: dict[str, np.ndarray], dec_labels: np.ndarray | None, k: int,
                         seed: int) -> dict[str, np.ndarray]:
-    """The candidate partitions of ``ensemble``: the head, and every readout of every view.
+    """The candidate partitions of ``ensemble``: the head (if given), every readout of every view.
 
     ``views`` maps a name to a cells x d representation; the first one (the PCA) is also
     combined with each of the others in a joint KNN graph.
     """
-    partitions = {"dec": np.asarray(dec_labels)}
+    partitions = {} if dec_labels is None else {"dec": np.asarray(dec_labels)}
     for view, z in views.items():
         for name, readout in READOUTS.items():
             partitions[f"{name}:{view}"] = readout(z, k, seed)
@@ -145,6 +145,17 @@ def agreement_matrix(partitions: dict[str, np.ndarray],
 def most_central(partitions: dict[str, np.ndarray]) -> str:
     """The partition with the largest summed NMI to all the others (the ensemble's medoid)."""
     return list(partitions)[int(np.argmax(agreement_matrix(partitions).sum(axis=1)))]
+
+
+def pretrain_medoid(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
+    """The medoid of ``views``' ensemble candidates that have exactly ``k`` clusters, as 0..k-1.
+
+    Used to start the head's centres (``center_init`` ``ensemble``) from the partition the
+    readouts of the PCA and the pre-trained embedding agree on most, before DEC refines it.
+    """
+    candidates = {name: labels for name, labels in ensemble_partitions(views, None, k, seed).items()
+                  if len(np.unique(labels)) == k}
+    return np.unique(candidates[most_central(candidates)], return_inverse=True)[1]
 
 
 def final_labels(method: str, z: np.ndarray, dec_labels: np.ndarray, k: int, seed: int,

@@ -25,7 +25,7 @@ Attention = Literal["global", "none"]
 ATTENTIONS: tuple[str, ...] = get_args(Attention)
 Encoders = Literal["both", "dense", "graph"]
 ENCODERS: tuple[str, ...] = get_args(Encoders)
-CenterInit = Literal["kmeans", "spectral"]
+CenterInit = Literal["kmeans", "spectral", "ensemble"]
 CENTER_INITS: tuple[str, ...] = get_args(CenterInit)
 FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "ensemble"]
 FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus",
@@ -217,7 +217,10 @@ class TrainParams:
         "kmeans", "How the clustering head's centres start: 'kmeans', K-means on the pre-trained "
         "embedding (DEC); 'spectral', the cluster means of a spectral clustering of the PCA's "
         "and the pre-trained embedding's 10-NN graphs together (a probe, lower on the mean of "
-        "the shared sets: bench/results/center_init.md).", choices=CENTER_INITS,
+        "the shared sets: bench/results/center_init.md); 'ensemble', the cluster means of the "
+        "partition that K-means, spectral and Leiden on the PCA and on the pre-trained "
+        "embedding (and the joint graph) agree on most (their medoid; a probe).",
+        choices=CENTER_INITS,
         cli=False)
     tol: float | None = option(
         None, "Stop clustering when fewer than this fraction of the labels change; 0 = never.",

@@ -17,7 +17,13 @@ from tqdm.auto import tqdm
 
 from .._errors import ScDeferInputError
 from .._progress import peak_memory, timed_step
-from ..assignment import cluster_means, final_labels, joint_spectral_labels, neighbour_votes
+from ..assignment import (
+    cluster_means,
+    final_labels,
+    joint_spectral_labels,
+    neighbour_votes,
+    pretrain_medoid,
+)
 from ..module import (
     GraphPairs,
     LossWeights,
@@ -172,6 +178,11 @@ class Trainer:
                             "embedding graphs"):
                 labels = joint_spectral_labels([self.data.coords, z], n_clusters, p.seed)
             return cluster_means(z, np.unique(labels, return_inverse=True)[1])
+        if p.center_init == "ensemble":
+            with timed_step(f"medoid of {n_clusters}-cluster partitions of the PCA and "
+                            "pre-trained embedding"):
+                labels = pretrain_medoid(self._views, n_clusters, p.seed)
+            return cluster_means(z, labels)
         kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
         with timed_step(f"K-means ({n_clusters} centres) on the pre-trained embedding"):
             kmeans.fit(z)
