@@ -29,21 +29,22 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lodo import BASELINES, markdown
 
-OUTPUT = ("cur+votes", "cluster_z")  # what `scdefer train` outputs by default
+OUTPUT = ("cur+votes", "cluster_z")  # what `scdefer train` outputs by default, in pools.py
+PICK_RULES_OUTPUT = "cur/medoid"  # the same labels in pick_rules.py's tables
 MIN_ARI_GAIN, MIN_NMI_GAIN, WORST_MARGIN, MAX_SEED_SD = 0.05, 0.02, -0.03, 0.03
 NAMES = {"leiden_at_k": "Leiden at K", "kmeans_pcs": "K-means on PCs",
          "spectral_knn": "spectral 10-NN"}  # the compact table's column names
 
 
-def output_rows(scores: pd.DataFrame, tag: str | None) -> pd.DataFrame:
+def output_rows(scores: pd.DataFrame, tag: str | None, readout: str = OUTPUT[0]) -> pd.DataFrame:
     """The rows of what `scdefer train` outputs: a run_accuracy table's ``scdefer_k`` rows, or a
-    pools table's output readout for ``tag``."""
+    pools (pick_rules) table's ``readout`` of ``tag``."""
     if "tag" not in scores:
         rows = scores[scores["method"] == "scdefer_k"]
     elif tag is None:
         raise SystemExit("a bench/pools.py table needs --tag")
     else:
-        rows = scores[(scores["tag"] == tag) & (scores["readout"] == OUTPUT[0])
+        rows = scores[(scores["tag"] == tag) & (scores["readout"] == readout)
                       & (scores["rep"] == OUTPUT[1])]
     if rows.empty:
         raise SystemExit(f"no rows of what `scdefer train` outputs (tag {tag!r})")
@@ -112,13 +113,16 @@ def main() -> None:
                         "bench/pools.py table (with --tag)")
     parser.add_argument("accuracy", type=Path, help="bench/run_accuracy.py's table (baselines)")
     parser.add_argument("--tag", help="the training tag to score (pools tables)")
+    parser.add_argument("--readout", default=OUTPUT[0],
+                        help=f"the output's readout in a pools table ({PICK_RULES_OUTPUT!r} in "
+                        "a pick_rules.py table)")
     parser.add_argument("--head", type=Path, help="bench/readouts.py --quick table of the tag "
                         "(adds the DEC head to the compact table)")
     args = parser.parse_args()
     if args.head is not None and args.tag is None:
         parser.error("--head scores the DEC head of a training tag: give --tag too")
     accuracy = pd.read_csv(args.accuracy, sep="\t")
-    table = per_dataset(output_rows(pd.read_csv(args.scores, sep="\t"), args.tag), accuracy)
+    table = per_dataset(output_rows(pd.read_csv(args.scores, sep="\t"), args.tag, args.readout), accuracy)
     table.loc["**mean**"] = table.mean(numeric_only=True)
     table["seeds"] = table["seeds"].astype(int)  # the mean row: the fewest seeds of any set
     table.loc["**mean**", "seeds"] = table["seeds"].iloc[:-1].min()
