@@ -219,7 +219,8 @@ class TrainParams:
         "and the pre-trained embedding's 10-NN graphs together (a probe, lower on the mean of "
         "the shared sets: bench/results/center_init.md); 'ensemble', the cluster means of the "
         "partition that K-means, spectral and Leiden on the PCA and on the pre-trained "
-        "embedding (and the joint graph) agree on most (their medoid; a probe).",
+        "embedding (and the joint graph) agree on most (their medoid; a probe, higher on the "
+        "shared sets' four-type subsets, lower on the full sets: bench/results/RUNS.md).",
         choices=CENTER_INITS,
         cli=False)
     tol: float | None = option(
