@@ -242,7 +242,8 @@ def _medoid_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray
     partitions = ensemble_partitions(views, None, k, seed)
     assert set(partitions) == {"kmeans:pca", "spectral:pca", "leiden:pca", "kmeans:pretrain",
                                "spectral:pretrain", "leiden:pretrain", "spectral:pca+pretrain"}
-    return partitions[most_central(partitions)]
+    with_k = {name: labels for name, labels in partitions.items() if len(np.unique(labels)) == k}
+    return with_k[most_central(with_k)]
 
 
 @pytest.mark.parametrize("center_init,start", [("spectral", _joint_spectral_start),
