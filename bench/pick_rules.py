@@ -48,17 +48,23 @@ def view_of(name: str, joint_apart: bool) -> str:
     return view if joint_apart or "+" not in view else view.split("+", 1)[1]
 
 
-def balanced_central(members: dict[str, np.ndarray], joint_apart: bool = False) -> str:
-    """The candidate with the largest sum over views of its mean NMI to that view's others."""
+def group_balanced(members: dict[str, np.ndarray], groups: list[str]) -> str:
+    """The candidate with the largest sum over groups of its mean NMI to that group's others
+    (``groups``: each candidate's group, in ``members``' order)."""
     agreement = agreement_matrix(members)
-    views = np.array([view_of(name, joint_apart) for name in members])
+    groups = np.array(groups)
     scores = np.zeros(len(members))
-    for view in np.unique(views):
-        inside = views == view
+    for group in np.unique(groups):
+        inside = groups == group
         counts = inside.sum() - inside  # a candidate is not compared with itself
         sums = agreement[:, inside].sum(axis=1)
         scores += np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
     return list(members)[int(np.argmax(scores))]
+
+
+def balanced_central(members: dict[str, np.ndarray], joint_apart: bool = False) -> str:
+    """The candidate with the largest sum over views of its mean NMI to that view's others."""
+    return group_balanced(members, [view_of(name, joint_apart) for name in members])
 
 
 def without_pretrain(members: dict[str, np.ndarray]) -> str:

@@ -24,11 +24,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from diagnose import REPS
 from lodo import markdown
-from pick_rules import balanced_central
+from pick_rules import balanced_central, group_balanced
 from pools import cached_pool, saved_truth
 from sklearn.metrics import adjusted_rand_score
 
-from scdefer.assignment import agreement_matrix, most_central
+from scdefer.assignment import most_central
 
 PRETRAIN = ("kmeans:pca", "spectral:pca", "leiden:pca", "kmeans:pretrain", "spectral:pretrain",
             "leiden:pretrain", "spectral:pca+pretrain")
@@ -36,15 +36,7 @@ PRETRAIN = ("kmeans:pca", "spectral:pca", "leiden:pca", "kmeans:pretrain", "spec
 
 def method_balanced(members: dict[str, np.ndarray]) -> str:
     """The candidate with the largest sum over methods of its mean NMI to that method's others."""
-    agreement = agreement_matrix(members)
-    methods = np.array([name.split(":", 1)[0] for name in members])
-    scores = np.zeros(len(members))
-    for method in np.unique(methods):
-        inside = methods == method
-        counts = inside.sum() - inside
-        sums = agreement[:, inside].sum(axis=1)
-        scores += np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
-    return list(members)[int(np.argmax(scores))]
+    return group_balanced(members, [name.split(":", 1)[0] for name in members])
 
 
 RULES = {
