@@ -112,19 +112,24 @@ READOUTS = {"kmeans": kmeans_labels, "spectral": spectral_labels, "leiden": leid
 
 
 def ensemble_partitions(views: dict[str, np.ndarray], dec_labels: np.ndarray | None, k: int,
-                        seed: int) -> dict[str, np.ndarray]:
+                        seed: int, known: dict[str, np.ndarray] | None = None
+                        ) -> dict[str, np.ndarray]:
     """The candidate partitions of ``ensemble``: the head (if given), every readout of every view.
 
     ``views`` maps a name to a cells x d representation; the first one (the PCA) is also
-    combined with each of the others in a joint KNN graph.
+    combined with each of the others in a joint KNN graph. Candidates in ``known`` (made
+    earlier with the same ``k`` and ``seed``) are taken from it, not computed again.
     """
+    known = known or {}
     partitions = {} if dec_labels is None else {"dec": np.asarray(dec_labels)}
     for view, z in views.items():
         for name, readout in READOUTS.items():
-            partitions[f"{name}:{view}"] = readout(z, k, seed)
+            key = f"{name}:{view}"
+            partitions[key] = known[key] if key in known else readout(z, k, seed)
     first, *others = views
     for view in others:
-        partitions[f"spectral:{first}+{view}"] = joint_spectral_labels(
+        key = f"spectral:{first}+{view}"
+        partitions[key] = known[key] if key in known else joint_spectral_labels(
             [views[first], views[view]], k, seed)
     return partitions
 
@@ -147,22 +152,24 @@ def most_central(partitions: dict[str, np.ndarray]) -> str:
     return list(partitions)[int(np.argmax(agreement_matrix(partitions).sum(axis=1)))]
 
 
-def pretrain_medoid(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
-    """The medoid of ``views``' ensemble candidates that have exactly ``k`` clusters, as 0..k-1.
+def pretrain_medoid(partitions: dict[str, np.ndarray], k: int) -> np.ndarray:
+    """The medoid of the ``partitions`` that have exactly ``k`` clusters, as 0..k-1.
 
     Used to start the head's centres (``center_init`` ``ensemble``) from the partition the
     readouts of the PCA and the pre-trained embedding agree on most, before DEC refines it.
     """
-    candidates = {name: labels for name, labels in ensemble_partitions(views, None, k, seed).items()
+    candidates = {name: labels for name, labels in partitions.items()
                   if len(np.unique(labels)) == k}
     return np.unique(candidates[most_central(candidates)], return_inverse=True)[1]
 
 
 def final_labels(method: str, z: np.ndarray, dec_labels: np.ndarray, k: int, seed: int,
-                 views: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, str]:
+                 views: dict[str, np.ndarray] | None = None,
+                 known: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, str]:
     """Labels of every cell by ``method`` (see ``TrainParams.final_assignment``), as 0..K'-1.
 
-    ``views`` (named representations besides ``z``, e.g. the PCA) are used by ``ensemble``.
+    ``views`` (named representations besides ``z``, e.g. the PCA) are used by ``ensemble``,
+    which takes the candidates in ``known`` as they are (see :func:`ensemble_partitions`).
     Also returns the name of the partition the labels come from.
     """
     source = method
@@ -174,7 +181,7 @@ def final_labels(method: str, z: np.ndarray, dec_labels: np.ndarray, k: int, see
         members = [readout(z, k, seed) for readout in READOUTS.values()] + [dec_labels]
         labels = consensus_labels(members, k, seed)
     elif method == "ensemble":
-        partitions = ensemble_partitions({**(views or {}), "z": z}, dec_labels, k, seed)
+        partitions = ensemble_partitions({**(views or {}), "z": z}, dec_labels, k, seed, known)
         source = most_central(partitions)
         labels = partitions[source]
     else:

@@ -19,6 +19,7 @@ from .._errors import ScDeferInputError
 from .._progress import peak_memory, timed_step
 from ..assignment import (
     cluster_means,
+    ensemble_partitions,
     final_labels,
     joint_spectral_labels,
     neighbour_votes,
@@ -94,6 +95,7 @@ class Trainer:
         self.on_phase_end = on_phase_end
         self.history: list[dict[str, float]] = []
         self._views: dict[str, np.ndarray] = {}
+        self._pretrain_partitions: dict[str, np.ndarray] = {}  # center_init 'ensemble''s
         key = fingerprint(data, params) if checkpoint_dir is not None else ""
         self.checkpoints = Checkpointer(checkpoint_dir, key, checkpoint_every)
         self._resume: dict[str, Any] | None = None
@@ -181,7 +183,9 @@ class Trainer:
         if p.center_init == "ensemble":
             with timed_step(f"medoid of {n_clusters}-cluster partitions of the PCA and "
                             "pre-trained embedding"):
-                labels = pretrain_medoid(self._views, n_clusters, p.seed)
+                self._pretrain_partitions = ensemble_partitions(self._views, None, n_clusters,
+                                                                p.seed)
+                labels = pretrain_medoid(self._pretrain_partitions, n_clusters)
             return cluster_means(z, labels)
         kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
         with timed_step(f"K-means ({n_clusters} centres) on the pre-trained embedding"):
@@ -203,7 +207,8 @@ class Trainer:
             return q.cpu().numpy(), method, None
         z = emb.z.cpu().numpy()
         labels, source = final_labels(method, z, q.argmax(dim=1).cpu().numpy(), n_clusters,
-                                      self.params.seed, views=self._views)
+                                      self.params.seed, views=self._views,
+                                      known=self._pretrain_partitions)
         if source == "dec":  # the ensemble chose the head's own labels: keep its centres
             return q.cpu().numpy(), source, None
         network.init_centers(torch.from_numpy(cluster_means(z, labels)))
