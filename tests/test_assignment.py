@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from scdefer.assignment import (
+    agreeing_kmeans,
     consensus_labels,
     ensemble_partitions,
     most_central,
@@ -29,6 +30,24 @@ def test_most_central_picks_the_partition_the_others_agree_with() -> None:
     outlier = rng.integers(0, 3, truth.size)
     partitions = {"a": noisy[0], "b": noisy[1], "c": noisy[2], "random": outlier, "truth": truth}
     assert most_central(partitions) == "truth"
+
+
+def test_agreeing_kmeans_takes_the_start_the_other_partitions_agree_with() -> None:
+    """A long cluster and a small one beside it: K-means' lowest inertia halves the long one; of
+    the same starts, the one agreeing with another partition (here the two groups) keeps both,
+    and a partition with another number of clusters has no say."""
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(0)
+    long = np.c_[rng.uniform(-10, 10, 1000), rng.normal(0, 0.5, 1000)]
+    small = np.c_[rng.normal(0, 0.5, 150), rng.normal(10, 0.5, 150)]
+    z, groups = np.r_[long, small], np.repeat([0, 1], [1000, 150])
+    lowest_inertia = KMeans(n_clusters=2, n_init=20, random_state=0).fit(z).labels_
+    assert clustering_metrics(groups, lowest_inertia)["ari"] < 0.1
+    other_k = np.arange(z.shape[0]) % 3
+    centres = agreeing_kmeans(z, 2, 0, {"groups": groups, "three": other_k})
+    nearest = ((z[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+    assert clustering_metrics(groups, nearest)["ari"] == pytest.approx(1.0)
 
 
 def test_ensemble_candidates_cover_every_view_and_readout() -> None:

@@ -231,29 +231,45 @@ def test_paper_schedule_is_the_paper() -> None:
 
 
 def _joint_spectral_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
-    from scdefer.assignment import joint_spectral_labels
+    from scdefer.assignment import cluster_means, joint_spectral_labels
 
-    return joint_spectral_labels(list(views.values()), k, seed)
+    labels = joint_spectral_labels(list(views.values()), k, seed)
+    return cluster_means(views["pretrain"], np.unique(labels, return_inverse=True)[1])
 
 
-def _medoid_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
-    from scdefer.assignment import ensemble_partitions, most_central
+def _pretrain_partitions(views: dict[str, np.ndarray], k: int, seed: int
+                         ) -> dict[str, np.ndarray]:
+    from scdefer.assignment import ensemble_partitions
 
     partitions = ensemble_partitions(views, None, k, seed)
     assert set(partitions) == {"kmeans:pca", "spectral:pca", "leiden:pca", "kmeans:pretrain",
                                "spectral:pretrain", "leiden:pretrain", "spectral:pca+pretrain"}
+    return partitions
+
+
+def _medoid_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
+    from scdefer.assignment import cluster_means, most_central
+
+    partitions = _pretrain_partitions(views, k, seed)
     with_k = {name: labels for name, labels in partitions.items() if len(np.unique(labels)) == k}
-    return with_k[most_central(with_k)]
+    labels = with_k[most_central(with_k)]
+    return cluster_means(views["pretrain"], np.unique(labels, return_inverse=True)[1])
+
+
+def _agreeing_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
+    from scdefer.assignment import agreeing_kmeans
+
+    return agreeing_kmeans(views["pretrain"], k, seed, _pretrain_partitions(views, k, seed))
 
 
 @pytest.mark.parametrize("center_init,start", [("spectral", _joint_spectral_start),
-                                               ("ensemble", _medoid_start)])
-def test_center_init_starts_at_the_means_of_its_partition(sim_prepared, center_init,
-                                                          start) -> None:
+                                               ("ensemble", _medoid_start),
+                                               ("agreement", _agreeing_start)])
+def test_center_init_starts_where_it_says(sim_prepared, center_init, start) -> None:
     """center_init 'spectral' / 'ensemble': the head starts at the means, in the pre-trained
     embedding, of the spectral clusters of the PCA's and that embedding's KNN graphs together /
-    of the medoid of the readouts of the PCA and that embedding."""
-    from scdefer.assignment import cluster_means
+    of the medoid of the readouts of the PCA and that embedding; 'agreement': at the K-means
+    start that agrees most with those readouts."""
     from scdefer.train import CellData, Trainer
 
     network_options = {k: v for k, v in TINY_TRAIN.items() if k not in ("progress", "device")}
@@ -265,8 +281,7 @@ def test_center_init_starts_at_the_means_of_its_partition(sim_prepared, center_i
         data, params, torch.device("cpu"), progress=False,
         on_phase_end=lambda phase, emb: pretrained.setdefault(phase, emb.z.numpy())).fit()
     z = pretrained["pretrain"]
-    labels = start({"pca": data.coords, "pretrain": z}, 3, params.seed)
-    expected = cluster_means(z, np.unique(labels, return_inverse=True)[1])
+    expected = start({"pca": data.coords, "pretrain": z}, 3, params.seed)
     np.testing.assert_allclose(network.centers.detach().numpy(), expected, rtol=1e-5, atol=1e-6)
     assert result.epochs_run == 0 and _ari(sim_prepared, result.labels) > 0.8
 
@@ -288,7 +303,7 @@ def test_center_init_starts_at_the_means_of_its_partition(sim_prepared, center_i
     ({"final_assignment": "vote"}, "--final-assignment must be dec, kmeans"),
     ({"encoders": "neither"}, "--encoders must be both, dense or graph"),
     ({"layer_fusion": "no"}, "layer_fusion must be True or False"),
-    ({"center_init": "random"}, "--center-init must be kmeans, spectral or ensemble"),
+    ({"center_init": "random"}, "--center-init must be kmeans, spectral, ensemble or agreement"),
     ({"weight_contrast": -1.0}, "--weight-contrast must be"),
     ({"contrast_mask": 1.0}, "--contrast-mask must be within"),
     ({"input_mask": -0.1}, "--input-mask must be within"),

@@ -163,6 +163,28 @@ def pretrain_medoid(partitions: dict[str, np.ndarray], k: int) -> np.ndarray:
     return np.unique(candidates[most_central(candidates)], return_inverse=True)[1]
 
 
+def agreeing_kmeans(z: np.ndarray, k: int, seed: int, partitions: dict[str, np.ndarray],
+                    n_starts: int = 20) -> np.ndarray:
+    """K-means centres of ``z``: of ``n_starts`` single K-means starts, the one whose labels agree
+    most (mean NMI) with the ``partitions`` that have ``k`` clusters, not the lowest inertia.
+
+    Used to start the head's centres (``center_init`` ``agreement``): a K-means solution, which
+    DEC sharpens, chosen by what the other readouts of the same data say rather than by the
+    K-means objective, which on data with a few large types prefers splitting one of them.
+    """
+    from sklearn.metrics import normalized_mutual_info_score
+
+    others = [labels for labels in partitions.values() if len(np.unique(labels)) == k]
+    seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, n_starts)
+    best, best_agreement = None, -np.inf
+    for start_seed in seeds:
+        fit = KMeans(n_clusters=k, n_init=1, random_state=int(start_seed)).fit(z)
+        agreement = np.mean([normalized_mutual_info_score(fit.labels_, o) for o in others])
+        if agreement > best_agreement:
+            best, best_agreement = fit, agreement
+    return best.cluster_centers_
+
+
 def final_labels(method: str, z: np.ndarray, dec_labels: np.ndarray, k: int, seed: int,
                  views: dict[str, np.ndarray] | None = None,
                  known: dict[str, np.ndarray] | None = None) -> tuple[np.ndarray, str]:

@@ -25,7 +25,7 @@ Attention = Literal["global", "none"]
 ATTENTIONS: tuple[str, ...] = get_args(Attention)
 Encoders = Literal["both", "dense", "graph"]
 ENCODERS: tuple[str, ...] = get_args(Encoders)
-CenterInit = Literal["kmeans", "spectral", "ensemble"]
+CenterInit = Literal["kmeans", "spectral", "ensemble", "agreement"]
 CENTER_INITS: tuple[str, ...] = get_args(CenterInit)
 FinalAssignment = Literal["dec", "kmeans", "spectral", "leiden", "consensus", "ensemble"]
 FINAL_ASSIGNMENTS: tuple[str, ...] = ("dec", "kmeans", "spectral", "leiden", "consensus",
@@ -220,7 +220,10 @@ class TrainParams:
         "the shared sets: bench/results/center_init.md); 'ensemble', the cluster means of the "
         "partition that K-means, spectral and Leiden on the PCA and on the pre-trained "
         "embedding (and the joint graph) agree on most (their medoid; a probe, higher on the "
-        "shared sets' four-type subsets, lower on the full sets: bench/results/RUNS.md).",
+        "shared sets' four-type subsets, lower on the full sets: bench/results/RUNS.md); "
+        "'agreement', K-means on the pre-trained embedding, of its 20 starts the one that "
+        "agrees most (mean NMI) with those partitions instead of the lowest inertia (a probe: "
+        "bench/results/start_kmeans.md).",
         choices=CENTER_INITS,
         cli=False)
     tol: float | None = option(

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from .._errors import ScDeferInputError
 from .._progress import peak_memory, timed_step
 from ..assignment import (
+    agreeing_kmeans,
     cluster_means,
     ensemble_partitions,
     final_labels,
@@ -187,6 +188,12 @@ class Trainer:
                                                                 p.seed)
                 labels = pretrain_medoid(self._pretrain_partitions, n_clusters)
             return cluster_means(z, labels)
+        if p.center_init == "agreement":
+            with timed_step(f"K-means ({n_clusters} centres) on the pre-trained embedding, the "
+                            "start that agrees most with the other readouts"):
+                self._pretrain_partitions = ensemble_partitions(self._views, None, n_clusters,
+                                                                p.seed)
+                return agreeing_kmeans(z, n_clusters, p.seed, self._pretrain_partitions)
         kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
         with timed_step(f"K-means ({n_clusters} centres) on the pre-trained embedding"):
             kmeans.fit(z)
