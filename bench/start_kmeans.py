@@ -17,7 +17,7 @@ whether a K-means solution exists that is both: of ``--starts`` single K-means s
 
 plus ``best``, the best of the K-means starts (an oracle, with the labels).
 
-    python bench/start_kmeans.py --tags easybase base > bench/results/start_kmeans.md
+    python bench/start_kmeans.py --tags easyens ens > bench/results/start_kmeans.md
 """
 
 from __future__ import annotations
