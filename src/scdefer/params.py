@@ -223,7 +223,8 @@ class TrainParams:
         "shared sets' four-type subsets, lower on the full sets: bench/results/RUNS.md); "
         "'agreement', K-means on the pre-trained embedding, of its 20 starts the one that "
         "agrees most (mean NMI) with those partitions instead of the lowest inertia (a probe: "
-        "bench/results/start_kmeans.md).",
+        "a better head, not a better ensemble output on the full sets: "
+        "bench/results/accuracy_agreeinit.md).",
         choices=CENTER_INITS,
         cli=False)
     tol: float | None = option(
