@@ -8,7 +8,8 @@ medoid of the pre-training partitions is a far better start yet gains nothing un
 whether a K-means solution exists that is both: of ``--starts`` single K-means starts, it scores
 (ARI against the labels, which no rule reads) the partition that each label-free rule picks:
 
-- ``inertia``: the lowest inertia (the package's start, as ``KMeans(n_init=...)``);
+- ``inertia``: the lowest inertia (the rule of the package's start, ``KMeans(n_init=20)``, whose
+  own 20 starts are other random draws);
 - ``agreement``: the largest mean NMI to the pre-training partitions (K-means, spectral and Leiden
   on the PCA and on the pre-trained embedding, and the spectral clustering of their joint graph,
   those with K clusters), the partitions the final ensemble computes anyway;
@@ -32,21 +33,15 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from diagnose import REPS
 from lodo import markdown
-from sklearn.cluster import KMeans
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics import adjusted_rand_score
 
-from scdefer.assignment import cluster_means, ensemble_partitions, pretrain_medoid
-
-
-def kmeans_starts(z: np.ndarray, k: int, seed: int, n_starts: int) -> list[KMeans]:
-    """``n_starts`` single-start K-means fits (k-means++), their seeds drawn from ``seed``."""
-    seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, n_starts)
-    return [KMeans(n_clusters=k, n_init=1, random_state=int(s)).fit(z) for s in seeds]
-
-
-def mean_agreement(labels: np.ndarray, partitions: dict[str, np.ndarray]) -> float:
-    """Mean NMI of ``labels`` to each of ``partitions``."""
-    return float(np.mean([normalized_mutual_info_score(labels, p) for p in partitions.values()]))
+from scdefer.assignment import (
+    cluster_means,
+    ensemble_partitions,
+    kmeans_starts,
+    mean_agreement,
+    pretrain_medoid,
+)
 
 
 def score_run(path: Path, n_starts: int) -> dict[str, float]:
@@ -54,8 +49,8 @@ def score_run(path: Path, n_starts: int) -> dict[str, float]:
     z, truth = saved["pretrain_z"], saved["truth"]
     k, seed = len(np.unique(truth)), int(path.stem.rsplit("_s", 1)[1])
     partitions = ensemble_partitions({"pca": saved["pca"], "pretrain": z}, None, k, seed)
-    members = {name: p for name, p in partitions.items() if len(np.unique(p)) == k}
-    fits = kmeans_starts(z, k, seed, n_starts)
+    members = [p for p in partitions.values() if len(np.unique(p)) == k]
+    fits = list(kmeans_starts(z, k, seed, n_starts))
     aris = [adjusted_rand_score(truth, fit.labels_) for fit in fits]
     by_inertia = int(np.argmin([fit.inertia_ for fit in fits]))
     by_agreement = int(np.argmax([mean_agreement(fit.labels_, members) for fit in fits]))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import igraph as ig
 import numpy as np
@@ -163,6 +163,19 @@ def pretrain_medoid(partitions: dict[str, np.ndarray], k: int) -> np.ndarray:
     return np.unique(candidates[most_central(candidates)], return_inverse=True)[1]
 
 
+def kmeans_starts(z: np.ndarray, k: int, seed: int, n_starts: int = 20) -> Iterator[KMeans]:
+    """``n_starts`` single-start K-means fits (k-means++) of ``z``, their seeds drawn from ``seed``."""
+    for start_seed in np.random.default_rng(seed).integers(0, 2**31 - 1, n_starts):
+        yield KMeans(n_clusters=k, n_init=1, random_state=int(start_seed)).fit(z)
+
+
+def mean_agreement(labels: np.ndarray, partitions: Sequence[np.ndarray]) -> float:
+    """Mean NMI of ``labels`` to each of ``partitions``."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    return float(np.mean([normalized_mutual_info_score(labels, other) for other in partitions]))
+
+
 def agreeing_kmeans(z: np.ndarray, k: int, seed: int, partitions: dict[str, np.ndarray],
                     n_starts: int = 20) -> np.ndarray:
     """K-means centres of ``z``: of ``n_starts`` single K-means starts, the one whose labels agree
@@ -172,14 +185,10 @@ def agreeing_kmeans(z: np.ndarray, k: int, seed: int, partitions: dict[str, np.n
     DEC sharpens, chosen by what the other readouts of the same data say rather than by the
     K-means objective, which on data with a few large types prefers splitting one of them.
     """
-    from sklearn.metrics import normalized_mutual_info_score
-
     others = [labels for labels in partitions.values() if len(np.unique(labels)) == k]
-    seeds = np.random.default_rng(seed).integers(0, 2**31 - 1, n_starts)
     best, best_agreement = None, -np.inf
-    for start_seed in seeds:
-        fit = KMeans(n_clusters=k, n_init=1, random_state=int(start_seed)).fit(z)
-        agreement = np.mean([normalized_mutual_info_score(fit.labels_, o) for o in others])
+    for fit in kmeans_starts(z, k, seed, n_starts):
+        agreement = mean_agreement(fit.labels_, others)
         if agreement > best_agreement:
             best, best_agreement = fit, agreement
     return best.cluster_centers_
