@@ -41,6 +41,7 @@ from scdefer.assignment import (
     kmeans_starts,
     mean_agreement,
     pretrain_medoid,
+    with_k_clusters,
 )
 
 
@@ -49,7 +50,7 @@ def score_run(path: Path, n_starts: int) -> dict[str, float]:
     z, truth = saved["pretrain_z"], saved["truth"]
     k, seed = len(np.unique(truth)), int(path.stem.rsplit("_s", 1)[1])
     partitions = ensemble_partitions({"pca": saved["pca"], "pretrain": z}, None, k, seed)
-    members = [p for p in partitions.values() if len(np.unique(p)) == k]
+    members = list(with_k_clusters(partitions, k).values())
     fits = list(kmeans_starts(z, k, seed, n_starts))
     aris = [adjusted_rand_score(truth, fit.labels_) for fit in fits]
     by_inertia = int(np.argmin([fit.inertia_ for fit in fits]))

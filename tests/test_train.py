@@ -248,10 +248,9 @@ def _pretrain_partitions(views: dict[str, np.ndarray], k: int, seed: int
 
 
 def _medoid_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
-    from scdefer.assignment import cluster_means, most_central
+    from scdefer.assignment import cluster_means, most_central, with_k_clusters
 
-    partitions = _pretrain_partitions(views, k, seed)
-    with_k = {name: labels for name, labels in partitions.items() if len(np.unique(labels)) == k}
+    with_k = with_k_clusters(_pretrain_partitions(views, k, seed), k)
     labels = with_k[most_central(with_k)]
     return cluster_means(views["pretrain"], np.unique(labels, return_inverse=True)[1])
 

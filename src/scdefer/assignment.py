@@ -152,18 +152,26 @@ def most_central(partitions: dict[str, np.ndarray]) -> str:
     return list(partitions)[int(np.argmax(agreement_matrix(partitions).sum(axis=1)))]
 
 
+def with_k_clusters(partitions: dict[str, np.ndarray], k: int) -> dict[str, np.ndarray]:
+    """The ``partitions`` that have exactly ``k`` clusters (a readout may find fewer)."""
+    return {name: labels for name, labels in partitions.items() if len(np.unique(labels)) == k}
+
+
 def pretrain_medoid(partitions: dict[str, np.ndarray], k: int) -> np.ndarray:
     """The medoid of the ``partitions`` that have exactly ``k`` clusters, as 0..k-1.
 
     Used to start the head's centres (``center_init`` ``ensemble``) from the partition the
     readouts of the PCA and the pre-trained embedding agree on most, before DEC refines it.
     """
-    candidates = {name: labels for name, labels in partitions.items()
-                  if len(np.unique(labels)) == k}
+    candidates = with_k_clusters(partitions, k)
     return np.unique(candidates[most_central(candidates)], return_inverse=True)[1]
 
 
-def kmeans_starts(z: np.ndarray, k: int, seed: int, n_starts: int = 20) -> Iterator[KMeans]:
+KMEANS_STARTS = 20  # K-means starts for the head's centres (both center_init 'kmeans' and 'agreement')
+
+
+def kmeans_starts(z: np.ndarray, k: int, seed: int, n_starts: int = KMEANS_STARTS
+                  ) -> Iterator[KMeans]:
     """``n_starts`` single-start K-means fits (k-means++) of ``z``, their seeds drawn from ``seed``."""
     for start_seed in np.random.default_rng(seed).integers(0, 2**31 - 1, n_starts):
         yield KMeans(n_clusters=k, n_init=1, random_state=int(start_seed)).fit(z)
@@ -177,7 +185,7 @@ def mean_agreement(labels: np.ndarray, partitions: Sequence[np.ndarray]) -> floa
 
 
 def agreeing_kmeans(z: np.ndarray, k: int, seed: int, partitions: dict[str, np.ndarray],
-                    n_starts: int = 20) -> np.ndarray:
+                    n_starts: int = KMEANS_STARTS) -> np.ndarray:
     """K-means centres of ``z``: of ``n_starts`` single K-means starts, the one whose labels agree
     most (mean NMI) with the ``partitions`` that have ``k`` clusters, not the lowest inertia.
 
@@ -185,7 +193,7 @@ def agreeing_kmeans(z: np.ndarray, k: int, seed: int, partitions: dict[str, np.n
     DEC sharpens, chosen by what the other readouts of the same data say rather than by the
     K-means objective, which on data with a few large types prefers splitting one of them.
     """
-    others = [labels for labels in partitions.values() if len(np.unique(labels)) == k]
+    others = list(with_k_clusters(partitions, k).values())
     best, best_agreement = None, -np.inf
     for fit in kmeans_starts(z, k, seed, n_starts):
         agreement = mean_agreement(fit.labels_, others)

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from .._errors import ScDeferInputError
 from .._progress import peak_memory, timed_step
 from ..assignment import (
+    KMEANS_STARTS,
     agreeing_kmeans,
     cluster_means,
     ensemble_partitions,
@@ -96,7 +97,7 @@ class Trainer:
         self.on_phase_end = on_phase_end
         self.history: list[dict[str, float]] = []
         self._views: dict[str, np.ndarray] = {}
-        self._pretrain_partitions: dict[str, np.ndarray] = {}  # center_init 'ensemble''s
+        self._pretrain_partitions: dict[str, np.ndarray] = {}  # made for center_init's start
         key = fingerprint(data, params) if checkpoint_dir is not None else ""
         self.checkpoints = Checkpointer(checkpoint_dir, key, checkpoint_every)
         self._resume: dict[str, Any] | None = None
@@ -181,20 +182,18 @@ class Trainer:
                             "embedding graphs"):
                 labels = joint_spectral_labels([self.data.coords, z], n_clusters, p.seed)
             return cluster_means(z, np.unique(labels, return_inverse=True)[1])
-        if p.center_init == "ensemble":
-            with timed_step(f"medoid of {n_clusters}-cluster partitions of the PCA and "
-                            "pre-trained embedding"):
+        if p.center_init in ("ensemble", "agreement"):
+            with timed_step(f"{n_clusters}-cluster partitions of the PCA and pre-trained "
+                            "embedding"):
                 self._pretrain_partitions = ensemble_partitions(self._views, None, n_clusters,
                                                                 p.seed)
-                labels = pretrain_medoid(self._pretrain_partitions, n_clusters)
-            return cluster_means(z, labels)
+        if p.center_init == "ensemble":
+            return cluster_means(z, pretrain_medoid(self._pretrain_partitions, n_clusters))
         if p.center_init == "agreement":
             with timed_step(f"K-means ({n_clusters} centres) on the pre-trained embedding, the "
-                            "start that agrees most with the other readouts"):
-                self._pretrain_partitions = ensemble_partitions(self._views, None, n_clusters,
-                                                                p.seed)
+                            "start that agrees most with those partitions"):
                 return agreeing_kmeans(z, n_clusters, p.seed, self._pretrain_partitions)
-        kmeans = KMeans(n_clusters=n_clusters, n_init=20, random_state=p.seed)
+        kmeans = KMeans(n_clusters=n_clusters, n_init=KMEANS_STARTS, random_state=p.seed)
         with timed_step(f"K-means ({n_clusters} centres) on the pre-trained embedding"):
             kmeans.fit(z)
         return kmeans.cluster_centers_
