@@ -154,8 +154,12 @@ def options_table(cls: type, schedules: dict[str, dict[str, Any]] | None = None)
 
 
 def default_text(name: str, default: Any, schedules: dict[str, dict[str, Any]] | None) -> str:
-    """``fast 40, paper 250`` for a schedule-set option, else the default itself."""
+    """``fast 40, paper 250`` for a schedule-set option (the value once if every schedule has
+    the same), else the default itself."""
     if default is None and schedules and all(name in s for s in schedules.values()):
-        return ", ".join(f"{schedule} {_number(values[name])}" if isinstance(values[name], float)
-                         else f"{schedule} {values[name]}" for schedule, values in schedules.items())
+        shown = {schedule: _number(values[name]) if isinstance(values[name], float)
+                 else str(values[name]) for schedule, values in schedules.items()}
+        if len(set(shown.values())) == 1:
+            return next(iter(shown.values()))
+        return ", ".join(f"{schedule} {value}" for schedule, value in shown.items())
     return "none" if default is None else f"`{default}`"

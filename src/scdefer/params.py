@@ -73,8 +73,11 @@ class PreprocessParams:
 # in an earlier session; that table was never committed, see the README).
 # "paper" is the paper as written: Eq. 9's squared error (on edges and as many sampled non-edges),
 # gamma = 0.3 / 0.1 / 0.5 / 0.1, 250 + 250 full-batch epochs at lr 5e-5 / 1e-7, labels from the
-# DEC head. "fast" takes the ensemble's most central partition (chosen leave-one-dataset-out over
-# the eight shared count sets, 3 seeds: bench/results/lodo.md), and leaves out the global
+# DEC head. "fast" also takes its labels from the DEC head, but starts the head's centres from the
+# K-means start that agrees most with the pre-training readouts (center_init "agreement"; chosen
+# leave-one-dataset-out over the eight shared count sets, 3 seeds, against the lowest-inertia start
+# and against the ensemble's most central partition as the final labels:
+# bench/results/lodo_agreement.md), and leaves out the global
 # attention term: on the eight sets it changes nothing beyond seed noise (its learnt weight stays
 # near 0), and at 100,000 cells it cost accuracy, because a mini-batch never holds the keys that
 # inference over all cells sees (bench/results/scale.md, "Global attention"). Its dense encoder
@@ -90,13 +93,13 @@ SCHEDULES: dict[str, dict[str, Any]] = {
     "fast": {"pretrain_epochs": 40, "epochs": 40, "batch_size": 512, "pretrain_lr": 1e-3,
              "lr": 1e-4, "target_update": 1, "pretrain_tol": 0.0, "tol": 0.001,
              "input_noise": 1.0, "weight_graph": 0.1, "graph_loss": "pairs",
-             "final_assignment": "ensemble", "attention": "none", "encoder_input": "dual",
-             "weight_zinb": 0.0},
+             "final_assignment": "dec", "center_init": "agreement", "attention": "none",
+             "encoder_input": "dual", "weight_zinb": 0.0},
     "paper": {"pretrain_epochs": 250, "epochs": 250, "batch_size": 0, "pretrain_lr": 5e-5,
               "lr": 1e-7, "target_update": 0, "pretrain_tol": 0.0, "tol": 0.0,
               "input_noise": 0.0, "weight_graph": 0.3, "graph_loss": "squared",
-              "final_assignment": "dec", "attention": "global", "encoder_input": "lognorm",
-              "weight_zinb": 0.1},
+              "final_assignment": "dec", "center_init": "kmeans", "attention": "global",
+              "encoder_input": "lognorm", "weight_zinb": 0.1},
 }
 
 
@@ -213,20 +216,17 @@ class TrainParams:
     pretrain_tol: float | None = option(
         None, "Stop pre-training when the loss improves by less than this fraction for 3 "
         "epochs; 0 = never.", minimum=0, cli=False)
-    center_init: CenterInit = option(
-        "kmeans", "How the clustering head's centres start: 'kmeans', K-means on the pre-trained "
-        "embedding (DEC); 'spectral', the cluster means of a spectral clustering of the PCA's "
-        "and the pre-trained embedding's 10-NN graphs together (a probe, lower on the mean of "
-        "the shared sets: bench/results/center_init.md); 'ensemble', the cluster means of the "
-        "partition that K-means, spectral and Leiden on the PCA and on the pre-trained "
-        "embedding (and the joint graph) agree on most (their medoid; a probe, higher on the "
-        "shared sets' four-type subsets, lower on the full sets: bench/results/RUNS.md); "
-        "'agreement', K-means on the pre-trained embedding, of its 20 starts the one that "
-        "agrees most (mean NMI) with those partitions instead of the lowest inertia (a probe: "
-        "a better head, not a better ensemble output on the full sets: "
-        "bench/results/accuracy_agreeinit.md).",
-        choices=CENTER_INITS,
-        cli=False)
+    center_init: CenterInit | None = option(
+        None, "How the clustering head's centres start: 'kmeans', K-means on the pre-trained "
+        "embedding, the start of lowest inertia of 20 (DEC, the paper); 'agreement', of the same "
+        "20 K-means starts the one that agrees most (mean NMI) with K-means, spectral and "
+        "Leiden on the PCA and on the pre-trained embedding (and the joint graph), all at K "
+        "(chosen leave-one-dataset-out: bench/results/lodo_agreement.md); 'spectral', the "
+        "cluster means of a spectral clustering of the PCA's and the pre-trained embedding's "
+        "10-NN graphs together (a probe: bench/results/center_init.md); 'ensemble', the cluster "
+        "means of the partition those readouts agree on most (their medoid; a probe: "
+        "bench/results/RUNS.md).",
+        choices=CENTER_INITS)
     tol: float | None = option(
         None, "Stop clustering when fewer than this fraction of the labels change; 0 = never.",
         minimum=0, maximum=1)
