@@ -12,8 +12,8 @@ condition, met or not:
 - on no dataset more than 0.03 ARI below that dataset's best baseline;
 - mean over datasets of the seed sd of ARI at most 0.03.
 
-    python bench/targets.py bench/results/accuracy_k_fastdef.tsv bench/results/accuracy.tsv \
-        > bench/results/accuracy_default.md
+    python bench/targets.py bench/results/pick_rules_agree.tsv bench/results/accuracy.tsv \
+        --tag agree --readout candidate:dec > bench/results/accuracy_default.md
     python bench/targets.py bench/results/pools_fastdef.tsv bench/results/accuracy.tsv \
         --tag fastdef --head bench/results/readouts_fastdef.tsv
 """
