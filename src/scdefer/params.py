@@ -86,8 +86,8 @@ class PreprocessParams:
 # "fast" also leaves out the ZINB term (weight 0, no decoder): over 3 seeds of the eight sets the
 # mean ARI was 0.648 in the ablation (chosen in every leave-one-dataset-out fold against keeping
 # it, bench/results/lodo_nozinb.md), 0.633 when the harness re-ran it as the default (run-to-run
-# noise) and 0.637 through the package (bench/results/accuracy_default_ensemble.md), against 0.631 with it:
-# as accurate, with 35-40% less training time and 0.17 GB less memory on 10x PBMC
+# noise) and 0.637 through the package (bench/results/accuracy_default_ensemble.md), against
+# 0.631 with it: as accurate, with 35-40% less training time and 0.17 GB less memory on 10x PBMC
 # (bench/results/timing.md).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "fast": {"pretrain_epochs": 40, "epochs": 40, "batch_size": 512, "pretrain_lr": 1e-3,
