@@ -254,11 +254,9 @@ def _pretrain_partitions(views: dict[str, np.ndarray], k: int, seed: int
 
 
 def _medoid_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:
-    from scdefer.assignment import cluster_means, most_central, with_k_clusters
+    from scdefer.assignment import cluster_means, pretrain_medoid
 
-    with_k = with_k_clusters(_pretrain_partitions(views, k, seed), k)
-    labels = with_k[most_central(with_k)]
-    return cluster_means(views["pretrain"], np.unique(labels, return_inverse=True)[1])
+    return cluster_means(views["pretrain"], pretrain_medoid(_pretrain_partitions(views, k, seed), k))
 
 
 def _agreeing_start(views: dict[str, np.ndarray], k: int, seed: int) -> np.ndarray:

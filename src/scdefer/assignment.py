@@ -14,6 +14,7 @@ import igraph as ig
 import numpy as np
 import scipy.sparse as sp
 from sklearn.cluster import KMeans, SpectralClustering
+from sklearn.metrics import normalized_mutual_info_score
 
 from .graph import knn_graph
 
@@ -137,8 +138,6 @@ def ensemble_partitions(views: dict[str, np.ndarray], dec_labels: np.ndarray | N
 def agreement_matrix(partitions: dict[str, np.ndarray],
                      score: Callable[[np.ndarray, np.ndarray], float] | None = None) -> np.ndarray:
     """Pairwise agreement (``score``, default NMI) of the partitions, in their order; diagonal 0."""
-    from sklearn.metrics import normalized_mutual_info_score
-
     score = score or normalized_mutual_info_score
     labels = list(partitions.values())
     out = np.zeros((len(labels), len(labels)))
@@ -179,8 +178,6 @@ def kmeans_starts(z: np.ndarray, k: int, seed: int, n_starts: int = KMEANS_START
 
 def mean_agreement(labels: np.ndarray, partitions: Sequence[np.ndarray]) -> float:
     """Mean NMI of ``labels`` to each of ``partitions``."""
-    from sklearn.metrics import normalized_mutual_info_score
-
     return float(np.mean([normalized_mutual_info_score(labels, other) for other in partitions]))
 
 
