@@ -13,10 +13,12 @@ VERSION=$(sed -n 's/^__version__ = "\(.*\)"/\1/p' src/scdefer/_version.py)
 IMAGE="ghcr.io/scdefer/scdefer:${VERSION}"   # the modules' default container, so the pipeline uses it as is
 BASE=localhost/scdefer-ci-python:3.11-bookworm
 TMP=$(mktemp -d /tmp/scdefer-containers.XXXXXX)
+SHM_DIR=""   # the build's temporary layer copies, when they go to /dev/shm
 PASSED=0 FAILED=0
 declare -a SUMMARY
 
 log() { printf 'container-tests: %s\n' "$*"; }
+free_disk() { df -h --output=avail "$1" | tail -1 | tr -d ' '; }
 step() {  # step NAME COMMAND...: run, time and tally one check
     local name=$1 start=$SECONDS
     shift
@@ -32,7 +34,7 @@ cleanup() {
         podman rmi -f "$IMAGE" "$BASE" >/dev/null 2>&1
         podman image prune -f >/dev/null 2>&1
     fi
-    rm -rf "$TMP"
+    rm -rf "$TMP" "$SHM_DIR"
 }
 trap cleanup EXIT
 
@@ -64,15 +66,28 @@ base_image() {  # Debian's Python 3.11 as a base image: no registry is reachable
 }
 
 build() {  # the CA bundle is mounted for the build only (HTTPS goes through a proxy here)
-    local ca=()
-    [ -f /etc/ssl/certs/ca-certificates.crt ] && ca=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
-    local store   # the build needs ~16 GB free here (containers/Dockerfile says why)
+    local args=(--quiet -f containers/Dockerfile --build-arg PYTHON_IMAGE="$BASE"
+        --build-arg VERSION="$VERSION" --build-arg CREATED="$(date -u +%FT%TZ)"
+        --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)")
+    [ -f /etc/ssl/certs/ca-certificates.crt ] \
+        && args+=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro)
+    local store stage copies=$TMP
     store=$(podman info --format '{{.Store.GraphRoot}}')
-    log "free disk where images are stored (${store}): $(df -h --output=avail "$store" | tail -1 | tr -d ' ')"
-    podman build --quiet -f containers/Dockerfile "${ca[@]}" \
-        --build-arg PYTHON_IMAGE="$BASE" --build-arg VERSION="$VERSION" \
-        --build-arg REVISION="$(git rev-parse HEAD 2>/dev/null || echo unknown)" \
-        --build-arg CREATED="$(date -u +%FT%TZ)" -t "$IMAGE" . >/dev/null || return 1
+    log "free disk where images are stored (${store}): $(free_disk "$store")"
+    # Committing a layer writes two temporary copies of it under TMPDIR: in memory when /dev/shm
+    # has room for them (the largest layer is 1.2 GB), on the disk otherwise.
+    if [ "$(df --output=avail -B1G /dev/shm 2>/dev/null | tail -1 | tr -d ' ')" -ge 4 ] 2>/dev/null; then
+        copies=$(mktemp -d /dev/shm/scdefer-build.XXXXXX) && SHM_DIR=$copies
+    fi
+    log "temporary layer copies in ${copies}"
+    # One stage per build, in file order: each build removes its working containers when it ends
+    # and the next one starts from the cached stages (containers/Dockerfile says why).
+    for stage in $(sed -n 's/^FROM .* AS \([[:alnum:]_.-]*\)$/\1/p' containers/Dockerfile); do
+        TMPDIR=$copies podman build "${args[@]}" --target "$stage" . >/dev/null \
+            || { log "stage ${stage} failed"; return 1; }
+        log "stage ${stage} built; free disk: $(free_disk "$store")"
+    done
+    TMPDIR=$copies podman build "${args[@]}" -t "$IMAGE" . >/dev/null || return 1
     log "image size: $(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.2f GB", $1 / 1e9}')"
 }
 
