@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import anndata as ad
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from conftest import TINY_TRAIN
 import scdefer
 from scdefer import ScDefer, ScDeferInputError
 from scdefer.assignment import neighbour_votes
+from scdefer.consensus import matching_columns
 from scdefer.evaluation import clustering_metrics
 from scdefer.train import TrainParams
 
@@ -56,6 +59,43 @@ def test_save_load_predict_roundtrip(tmp_path, sim_prepared, sim_counts, fitted)
     assert proba.shape == (120, 3)
     m = clustering_metrics(sim_counts.obs["group"].to_numpy()[:120], labels)
     assert m["ari"] > 0.6
+
+
+def test_n_runs_is_the_aligned_mean_of_single_runs(tmp_path, sim_prepared, sim_counts,
+                                                   fitted) -> None:
+    """Two runs = the seed-0 run (its embedding too) and the seed-1 run, heads averaged after
+    matching the second run's clusters to the first's; a saved model predicts the same way."""
+    both = ScDefer(n_clusters=3, seed=0, n_runs=2, **TINY_TRAIN).fit(sim_prepared)
+    second = ScDefer(n_clusters=3, seed=1, **TINY_TRAIN).fit(sim_prepared)
+    np.testing.assert_array_equal(both.result.latent, fitted.result.latent)
+    columns = matching_columns(fitted.result.labels, second.result.labels, 3)
+    np.testing.assert_array_equal(both.columns[1], columns)
+    mean = (fitted.result.proba + second.result.proba[:, columns]) / 2
+    np.testing.assert_allclose(both.result.proba, mean, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(both.result.labels, mean.argmax(axis=1))
+    assert "consensus of 2 runs" in both.uns_record()["final_labels_from"]
+    assert set(both.uns_record()["history"]["run"]) == {0, 1}
+
+    new_cells = sim_counts[:40].copy()
+    expected = (fitted.predict(new_cells)[1] + second.predict(new_cells)[1][:, columns]) / 2
+    loaded = ScDefer.load(both.save(tmp_path / "model"), device="cpu")
+    labels, proba = loaded.predict(new_cells)
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(loaded.latent(new_cells), fitted.latent(new_cells))
+    # a later run keeps the first run's number of clusters, even when it was estimated
+    auto = ScDefer(n_clusters="auto", n_runs=3, seed=4, **TINY_TRAIN)
+    later = auto._run_params(2, [dataclasses.replace(fitted.result, n_clusters=5)])
+    assert (later.n_clusters, later.seed) == (5, 6)
+
+
+def test_matching_columns_undoes_a_relabelling() -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 200)
+    permutation = np.array([2, 0, 3, 1])
+    columns = matching_columns(labels, permutation[labels], 4)
+    np.testing.assert_array_equal(columns, permutation)
+    proba = np.eye(4)[permutation[labels]]
+    np.testing.assert_array_equal(proba[:, columns].argmax(axis=1), labels)
 
 
 def test_model_saved_before_the_attention_option_keeps_its_attention(
@@ -313,6 +353,8 @@ def test_center_init_starts_where_it_says(sim_prepared, center_init, start) -> N
     ({"dropout": "a"}, "--dropout must be a number, got 'a'"),
     ({"input_mask": None}, "--input-mask needs a value, got None"),
     ({"contrast_temperature": 0.0}, "--contrast-temperature must be positive"),
+    ({"n_runs": 0}, "--n-runs must be at least 1"),
+    ({"n_runs": 2, "final_assignment": "kmeans"}, "--n-runs 2 needs the clustering head's"),
 ])
 def test_bad_training_options(kwargs, match) -> None:
     with pytest.raises(ScDeferInputError, match=match):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from ._provenance import package_versions
 from ._runtime import deterministic_algorithms, resolve_device, seed_everything
 from ._version import __version__
 from .assignment import neighbour_votes
+from .consensus import align_runs, mean_assignment
 from .io import atomic_directory
 from .keys import KEY, PREPROCESS_RECORD
 from .preprocessing import is_preprocessed
@@ -76,7 +77,8 @@ class ScDefer:
         self.params = TrainParams(n_clusters=n_clusters, **train_kwargs).resolved()
         self.device = resolve_device(device)
         self.progress = progress
-        self.network: torch.nn.Module | None = None
+        self.networks: list[torch.nn.Module] = []  # one per run (n_runs); the first embeds
+        self.columns: list[np.ndarray] = []  # each run's clusters in the first run's order
         self.result: TrainResult | None = None
         self.var_names: list[str] = []
         self.preprocess_params: dict[str, Any] = {}
@@ -94,12 +96,22 @@ class ScDefer:
         """
         if checkpoint_every < 0:
             raise ScDeferInputError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
-        seed_everything(self.params.seed)
         data = CellData.from_anndata(adata, self.params)
-        trainer = Trainer(data, self.params, self.device, self.progress,
-                          checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every)
-        with deterministic_algorithms():
-            self.network, self.result = trainer.fit()
+        results: list[TrainResult] = []
+        self.networks = []
+        for run in range(self.params.n_runs):
+            params = self._run_params(run, results)
+            if self.params.n_runs > 1:
+                logger.info("run %d of %d (seed %d)", run + 1, self.params.n_runs, params.seed)
+            seed_everything(params.seed)
+            trainer = Trainer(data, params, self.device, self.progress,
+                              checkpoint_dir=_run_directory(checkpoint_dir, run),
+                              checkpoint_every=checkpoint_every)
+            with deterministic_algorithms():
+                network, result = trainer.fit()
+            self.networks.append(network)
+            results.append(result)
+        self.result, self.columns = _consensus(results)
         self.var_names = list(map(str, adata.var_names))
         self.preprocess_params = dict(adata.uns.get(KEY, {}).get(PREPROCESS_RECORD, {}))
         self.n_cells_trained = data.n_cells
@@ -109,6 +121,17 @@ class ScDefer:
             self.reference.latent = self.result.latent
             self.reference.partition = self.result.partition
         return self
+
+    def _run_params(self, run: int, done: list[TrainResult]) -> TrainParams:
+        """Run ``run``'s settings: seed + run, and the first run's number of clusters."""
+        if run == 0:
+            return self.params
+        return replace(self.params, seed=self.params.seed + run, n_clusters=done[0].n_clusters)
+
+    @property
+    def network(self) -> torch.nn.Module | None:
+        """The (first run's) trained network: it makes the embedding; None before training."""
+        return self.networks[0] if self.networks else None
 
     def _require_fitted(self) -> torch.nn.Module:
         if self.network is None:
@@ -141,8 +164,9 @@ class ScDefer:
         Each cell is normalised to the training library-size target, projected on the training
         PCA, attached to its nearest training cells and embedded with them (in chunks), and
         labelled by a vote of its nearest training cells in the learnt embedding (or, when the
-        model's labels are its clustering head's, by the head); its label does not depend on the
-        other cells in ``adata``. Missing model genes count as zeros.
+        model's labels are its clustering head's, by the head, or by the consensus of the heads
+        of ``n_runs`` networks); its label does not depend on the other cells in ``adata``.
+        Missing model genes count as zeros.
         """
         network = self._require_fitted()
         if self.reference is None:
@@ -153,14 +177,16 @@ class ScDefer:
         if layer is None and not is_preprocessed(adata):
             layer = self.preprocess_params.get("layer") or None
         cells = self.reference.query_cells(adata, layer)
-        latent = embed_attached(network, self.reference, cells, self.device)
+        latents = [embed_attached(net, self.reference, cells, self.device) for net in self.networks]
         reference = self.reference
-        if reference.partition is None:  # the clustering head's labels: its soft assignments
-            proba = assign(network, torch.from_numpy(latent).to(self.device)).cpu().numpy()
-        else:  # the training cells' partition: a vote of the nearest training cells
+        if reference.partition is None:  # the clustering heads' labels: their soft assignments
+            probas = [assign(net, torch.from_numpy(z).to(self.device)).cpu().numpy()
+                      for net, z in zip(self.networks, latents, strict=True)]
+            proba = mean_assignment(probas, self.columns)
+        else:  # the training cells' partition (one run): a vote of the nearest training cells
             proba = neighbour_votes(reference.latent, reference.partition,
-                                    int(network.centers.shape[0]), query=latent)
-        return MappedCells(latent=latent, proba=proba, cells=cells)
+                                    int(network.centers.shape[0]), query=latents[0])
+        return MappedCells(latent=latents[0], proba=proba, cells=cells)
 
     # -- persistence -----------------------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
@@ -169,7 +195,7 @@ class ScDefer:
         payload = {
             "class": type(self).__name__,
             "scdefer_version": __version__,
-            "state_dict": {k: v.detach().cpu() for k, v in network.state_dict().items()},
+            "state_dict": _cpu_state(network),
             "train_params": self.params.to_dict(),
             "preprocess_params": _plain(self.preprocess_params),
             "var_names": self.var_names,
@@ -177,12 +203,15 @@ class ScDefer:
             "n_clusters": int(network.centers.shape[0]),
             "versions": package_versions(),
             "reference": None if self.reference is None else self.reference.to_payload(),
+            "extra_runs": [{"state_dict": _cpu_state(net), "columns": order.tolist()}
+                           for net, order in zip(self.networks[1:], self.columns[1:],
+                                                 strict=True)],
         }
         directory = Path(directory)
         with atomic_directory(directory) as tmp:
             torch.save(payload, tmp / MODEL_FILE)
             readable = {k: v for k, v in payload.items()
-                        if k not in ("state_dict", "var_names", "reference")}
+                        if k not in ("state_dict", "var_names", "reference", "extra_runs")}
             (tmp / "params.json").write_text(json.dumps(readable, indent=2, default=str))
             pd.Series(self.var_names, name="gene").to_csv(tmp / "genes.tsv", index=False, sep="\t")
         return directory
@@ -205,10 +234,14 @@ class ScDefer:
         params["hidden"], params["decoder_hidden"] = (tuple(params["hidden"]),
                                                       tuple(params["decoder_hidden"]))
         model = cls(device=device, progress=False, **params)
-        network = build_network(len(payload["var_names"]), payload["n_cells_trained"],
-                                payload["n_clusters"], model.params)
-        network.load_state_dict(payload["state_dict"])
-        model.network = network.to(model.device)
+        runs = [{"state_dict": payload["state_dict"], "columns": range(payload["n_clusters"])},
+                *payload.get("extra_runs", [])]
+        for run in runs:
+            network = build_network(len(payload["var_names"]), payload["n_cells_trained"],
+                                    payload["n_clusters"], model.params)
+            network.load_state_dict(run["state_dict"])
+            model.networks.append(network.to(model.device))
+            model.columns.append(np.asarray(run["columns"], dtype=np.int64))
         model.var_names = list(payload["var_names"])
         model.preprocess_params = dict(payload["preprocess_params"])
         model.n_cells_trained = payload["n_cells_trained"]
@@ -237,6 +270,31 @@ class ScDefer:
         network = self._require_fitted()
         record["beta"] = float(network.beta.detach().cpu())
         return record
+
+
+def _run_directory(checkpoint_dir: str | Path | None, run: int) -> Path | None:
+    """Where run ``run`` keeps its checkpoint: the directory itself for the first run."""
+    if checkpoint_dir is None:
+        return None
+    return Path(checkpoint_dir) / f"run{run}" if run else Path(checkpoint_dir)
+
+
+def _consensus(results: list[TrainResult]) -> tuple[TrainResult, list[np.ndarray]]:
+    """One result from the runs': the aligned heads' mean assignment, the first run's embedding."""
+    first = results[0]
+    if len(results) == 1:
+        return first, [np.arange(first.n_clusters)]
+    probas = [r.proba for r in results]
+    columns = align_runs(probas)
+    proba = mean_assignment(probas, columns)
+    history = [{"run": run, **row} for run, r in enumerate(results) for row in r.history]
+    return replace(first, proba=proba, labels=proba.argmax(axis=1), history=history,
+                   final_source=f"{first.final_source} (consensus of {len(results)} runs)",
+                   seconds=sum(r.seconds for r in results)), columns
+
+
+def _cpu_state(network: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu() for k, v in network.state_dict().items()}
 
 
 def _plain(mapping: dict[str, Any]) -> dict[str, Any]:

@@ -239,6 +239,12 @@ class TrainParams:
         "NMI). Each cell then takes the majority label of its 16 nearest cells in the learnt "
         "embedding (itself included), the vote a saved model gives new cells.",
         choices=FINAL_ASSIGNMENTS)
+    n_runs: int = option(
+        1, "Train this many networks, with seeds seed, seed + 1, ..., and label each cell by "
+        "their consensus: every run's clusters are matched to the first run's (largest overlap) "
+        "and the clustering heads' soft assignments averaged. The embedding is the first run's. "
+        "Training time grows in proportion; needs the head's labels (final_assignment 'dec'). "
+        "Measured: bench/results/n_runs.md.", minimum=1)
     seed: int = option(0, "Random seed.", minimum=0, cli=False)
 
     def resolved(self) -> TrainParams:
@@ -247,6 +253,10 @@ class TrainParams:
         preset = SCHEDULES[self.schedule]
         params = replace(self, **{k: v for k, v in preset.items() if getattr(self, k) is None})
         check(params)
+        if params.n_runs > 1 and params.final_assignment != "dec":
+            raise ScDeferInputError(
+                f"--n-runs {params.n_runs} needs the clustering head's labels (--final-assignment "
+                f"dec); got --final-assignment {params.final_assignment}")
         for name in ("hidden", "decoder_hidden"):
             widths = getattr(params, name)
             if not widths or any(isinstance(w, bool) or not isinstance(w, int) or w < 1
