@@ -23,14 +23,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from scdefer.consensus import align_runs, mean_assignment
+from scdefer.consensus import consensus
 
 REPS = Path(__file__).resolve().parent / "work" / "reps"
-
-
-def consensus_labels(probas: list[np.ndarray]) -> np.ndarray:
-    """The package's labels for these runs' soft assignments (first run first)."""
-    return mean_assignment(probas, align_runs(probas)).argmax(axis=1)
 
 
 def rows_for(tag: str, dataset: str, seed: int, runs: int) -> dict | None:
@@ -40,7 +35,7 @@ def rows_for(tag: str, dataset: str, seed: int, runs: int) -> dict | None:
         return None
     saved = [np.load(p, allow_pickle=True) for p in paths]
     truth = saved[0]["truth"]
-    labels = consensus_labels([s["proba"] for s in saved])
+    labels = consensus([s["proba"] for s in saved])[0].argmax(axis=1)  # the package's labels
     return {"dataset": dataset, "tag": tag, "seed": seed, "readout": f"runs{runs}",
             "rep": "cluster_z", "ari": round(adjusted_rand_score(truth, labels), 4),
             "nmi": round(normalized_mutual_info_score(truth, labels), 4),

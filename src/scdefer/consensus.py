@@ -40,3 +40,9 @@ def mean_assignment(probas: list[np.ndarray], columns: list[np.ndarray]) -> np.n
     for proba, order in zip(probas, columns, strict=True):
         total += proba[:, order]
     return (total / len(probas)).astype(probas[0].dtype)
+
+
+def consensus(probas: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The runs' mean soft assignment (first run's cluster order) and each run's column order."""
+    columns = align_runs(probas)
+    return mean_assignment(probas, columns), columns

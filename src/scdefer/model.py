@@ -18,7 +18,7 @@ from ._provenance import package_versions
 from ._runtime import deterministic_algorithms, resolve_device, seed_everything
 from ._version import __version__
 from .assignment import neighbour_votes
-from .consensus import align_runs, mean_assignment
+from .consensus import consensus, mean_assignment
 from .io import atomic_directory
 from .keys import KEY, PREPROCESS_RECORD
 from .preprocessing import is_preprocessed
@@ -284,9 +284,7 @@ def _consensus(results: list[TrainResult]) -> tuple[TrainResult, list[np.ndarray
     first = results[0]
     if len(results) == 1:
         return first, [np.arange(first.n_clusters)]
-    probas = [r.proba for r in results]
-    columns = align_runs(probas)
-    proba = mean_assignment(probas, columns)
+    proba, columns = consensus([r.proba for r in results])
     history = [{"run": run, **row} for run, r in enumerate(results) for row in r.history]
     return replace(first, proba=proba, labels=proba.argmax(axis=1), history=history,
                    final_source=f"{first.final_source} (consensus of {len(results)} runs)",
