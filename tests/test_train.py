@@ -140,6 +140,9 @@ def test_load_rejects_missing_and_garbage(tmp_path) -> None:
     (tmp_path / "model.pt").write_bytes(b"not a torch file")
     with pytest.raises(ScDeferInputError, match="cannot load"):
         ScDefer.load(tmp_path)
+    (tmp_path / "model.pt").write_bytes(b"")  # an empty file's error has no message
+    with pytest.raises(ScDeferInputError, match="cannot load .*not a torch file"):
+        ScDefer.load(tmp_path)
 
 
 def _ari(prepared: ad.AnnData, labels: np.ndarray) -> float:

@@ -225,7 +225,8 @@ class ScDefer:
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # any unpickling failure means a bad file
-            raise ScDeferInputError(f"cannot load {path}: {str(exc).splitlines()[0]}") from exc
+            reason = (str(exc).splitlines() or [f"{type(exc).__name__}, not a torch file"])[0]
+            raise ScDeferInputError(f"cannot load {path}: {reason}") from exc
         if payload.get("class") != cls.__name__:
             raise ScDeferInputError(f"{path} does not hold a {cls.__name__} model")
         params = dict(payload["train_params"])
