@@ -66,6 +66,10 @@ def test_target_distribution_by_hand() -> None:
     assert torch.allclose(p, expected)
     assert p[0, 0] > q[0, 0]  # sharpened
     assert torch.allclose(p.sum(dim=1), torch.ones(2))
+    # balance 0: the cluster frequencies drop out, so the tied cell stays tied
+    flat = target_distribution(q, balance=0.0)
+    assert torch.allclose(flat, q**2 / (q**2).sum(dim=1, keepdim=True))
+    assert flat[1, 0] == flat[1, 1] and p[1, 1] > p[1, 0]  # DEC favours the smaller cluster
 
 
 def test_kl_and_bce_are_zero_or_minimal_at_the_target() -> None:

@@ -210,6 +210,10 @@ class TrainParams:
     contrast_temperature: float = option(
         0.5, "Temperature of the contrastive term's cosine similarities.", minimum=0,
         exclusive_minimum=True, cli=False)
+    target_balance: float = option(
+        1.0, "Exponent of the cluster frequency that the target distribution P divides by: 1 = "
+        "DEC's P (pulls clusters towards equal sizes), 0 = the sharpened Q alone (a probe for "
+        "unbalanced cell types: bench/results/RUNS.md).", minimum=0, maximum=1, cli=False)
     weight_kl: float = option(0.5, "Weight of the clustering KL loss (paper: 0.5).", minimum=0)
     weight_bce: float = option(0.1, "Weight of the two encoders' BCE losses (paper: 0.1).",
                                minimum=0)

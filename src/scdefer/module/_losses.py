@@ -39,9 +39,12 @@ def soft_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float = 1.0) 
     return q / q.sum(dim=1, keepdim=True)
 
 
-def target_distribution(q: torch.Tensor) -> torch.Tensor:
-    """Sharpened target ``p_iu = (q_iu^2 / f_u) / sum_r (q_ir^2 / f_r)``, ``f_u = sum_i q_iu`` (Eq. 17)."""
-    weight = q.pow(2) / q.sum(dim=0, keepdim=True)
+def target_distribution(q: torch.Tensor, balance: float = 1.0) -> torch.Tensor:
+    """Sharpened target ``p_iu = (q_iu^2 / f_u^b) / sum_r (q_ir^2 / f_r^b)``, ``f_u = sum_i q_iu``.
+
+    ``b = balance``; 1 is Eq. 17 (DEC), which favours clusters of equal size.
+    """
+    weight = q.pow(2) / q.sum(dim=0, keepdim=True).pow(balance)
     return weight / weight.sum(dim=1, keepdim=True)
 
 

@@ -33,6 +33,7 @@ class LossWeights:
     graph_loss: str = "pairs"
     contrast: float = 0.0  # weight of NT-Xent between two views in pre-training (not the paper)
     contrast_temperature: float = 0.5
+    target_balance: float = 1.0  # exponent of the cluster frequency in P (1 = DEC)
 
 
 @dataclass
@@ -76,7 +77,8 @@ def objective(
     if clustering:
         latents = {"z": out.z, **encoder_latents(out)}
         q = {name: soft_assignment(z, centers) for name, z in latents.items()}
-        p = targets if targets is not None else {k: target_distribution(v) for k, v in q.items()}
+        p = targets if targets is not None else {
+            k: target_distribution(v, weights.target_balance) for k, v in q.items()}
         terms["kl"] = clustering_kl(p["z"], q["z"])
         terms["bce"] = sum(soft_bce(q[name], p[name]) for name in q if name != "z")
         total = total + weights.kl * terms["kl"] + weights.bce * terms["bce"]

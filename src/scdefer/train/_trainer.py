@@ -106,7 +106,8 @@ class Trainer:
                                    kl=params.weight_kl, bce=params.weight_bce,
                                    graph_loss=params.graph_loss,
                                    contrast=params.weight_contrast,
-                                   contrast_temperature=params.contrast_temperature)
+                                   contrast_temperature=params.contrast_temperature,
+                                   target_balance=params.target_balance)
 
     def fit(self) -> tuple[ScDeferNetwork, TrainResult]:
         """Pre-train, initialise the centres, train jointly; return the network and results."""
@@ -385,8 +386,9 @@ class Trainer:
         """Detached target distributions of every cell (DEC), and the current labels."""
         emb = embed(network, self.data, self.device)
         q = assign(network, emb.z)
-        targets = {"z": target_distribution(q)} | {
-            name: target_distribution(assign(network, z))
+        balance = self.params.target_balance
+        targets = {"z": target_distribution(q, balance)} | {
+            name: target_distribution(assign(network, z), balance)
             for name, z in encoder_latents(emb).items()
         }
         return targets, q.argmax(dim=1).cpu().numpy()
