@@ -248,7 +248,7 @@ class TrainParams:
         "their consensus: every run's clusters are matched to the first run's (largest overlap) "
         "and the clustering heads' soft assignments averaged. The embedding is the first run's. "
         "Needs the head's labels (final_assignment 'dec'). On the shared sets 3 runs gained "
-        "0.015 ARI for 4.4 times the training time (bench/results/n_runs.md).", minimum=1)
+        "0.010 ARI for 4.4 times the training time (bench/results/n_runs.md).", minimum=1)
     seed: int = option(0, "Random seed.", minimum=0, cli=False)
 
     def resolved(self) -> TrainParams:
