@@ -274,8 +274,10 @@ def test_paper_schedule_is_the_paper() -> None:
     assert (p.pretrain_epochs, p.epochs, p.batch_size, p.pretrain_lr, p.lr) == (250, 250, 0, 5e-5, 1e-7)
     assert (p.input_noise, p.tol, p.pretrain_tol) == (0.0, 0.0, 0.0)
     assert (p.attention, p.final_assignment, p.center_init) == ("global", "dec", "kmeans")
+    assert p.target_balance == 1.0  # Eq. 17's P
     fast = TrainParams().resolved()
     assert (fast.attention, fast.final_assignment, fast.center_init) == ("none", "dec", "agreement")
+    assert fast.target_balance == 0.5
     assert TrainParams(schedule="paper", graph_loss="pairs").resolved().graph_loss == "pairs"
 
 

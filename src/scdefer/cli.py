@@ -288,7 +288,10 @@ def _train_and_write(adata, output: Path, model_dir: Path | None, key_added: str
         model.save(model_dir)
         logger.info("saved model to %s", model_dir)
     write_h5ad_atomic(adata, output)
-    logger.info("wrote %s (%d clusters)", output, model.result.n_clusters)
+    held = len(set(model.result.labels.tolist()))
+    emptied = f", {model.result.n_clusters - held} of them emptied out in training" if (
+        held < model.result.n_clusters) else ""
+    logger.info("wrote %s (%d clusters%s)", output, model.result.n_clusters, emptied)
     return adata
 
 
