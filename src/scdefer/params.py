@@ -216,8 +216,8 @@ class TrainParams:
     target_balance: float | None = option(
         None, "Exponent of the cluster frequency that the clustering target P divides by: 1 = "
         "DEC's and the paper's P, which pulls clusters towards equal sizes; lower lets "
-        "unbalanced cell types keep their sizes (0 = the sharpened Q alone). A cluster may "
-        "empty out below 1.", minimum=0, maximum=1)
+        "unbalanced cell types keep their sizes (0 = the sharpened Q alone).", minimum=0,
+        maximum=1)
     weight_kl: float = option(0.5, "Weight of the clustering KL loss (paper: 0.5).", minimum=0)
     weight_bce: float = option(0.1, "Weight of the two encoders' BCE losses (paper: 0.1).",
                                minimum=0)
