@@ -100,15 +100,16 @@ def test_matching_columns_undoes_a_relabelling() -> None:
 
 def test_model_saved_before_the_attention_option_keeps_its_attention(
         tmp_path, sim_prepared) -> None:
-    """A model file without ``attention`` was trained with the global attention: kept on load."""
+    """A model file without ``attention`` was trained with the global attention, one without
+    ``target_balance`` with DEC's target: both kept on load."""
     model = ScDefer(n_clusters=3, seed=0, attention="global", **TINY_TRAIN).fit(sim_prepared)
     model.save(tmp_path / "model")
     path = tmp_path / "model" / "model.pt"
     payload = torch.load(path, weights_only=True)
-    del payload["train_params"]["attention"]
+    del payload["train_params"]["attention"], payload["train_params"]["target_balance"]
     torch.save(payload, path)
     loaded = ScDefer.load(tmp_path / "model", device="cpu")
-    assert loaded.params.attention == "global"
+    assert (loaded.params.attention, loaded.params.target_balance) == ("global", 1.0)
     np.testing.assert_allclose(loaded.latent(sim_prepared), model.latent(sim_prepared),
                                rtol=1e-5, atol=1e-5)
 

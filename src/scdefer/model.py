@@ -232,6 +232,7 @@ class ScDefer:
         params = dict(payload["train_params"])
         params.setdefault("attention", "global")  # saved before the option: trained with it
         params.setdefault("encoder_input", "lognorm")  # likewise
+        params.setdefault("target_balance", 1.0)  # likewise (DEC's target)
         params["hidden"], params["decoder_hidden"] = (tuple(params["hidden"]),
                                                       tuple(params["decoder_hidden"]))
         model = cls(device=device, progress=False, **params)

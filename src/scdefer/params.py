@@ -90,8 +90,9 @@ class PreprocessParams:
 # 0.631 with it: as accurate, with 35-40% less training time and 0.17 GB less memory on 10x PBMC
 # (bench/results/timing.md). "fast" divides the target distribution P by the square root of the
 # cluster frequencies rather than by the frequencies (target_balance 0.5): DEC's P pulls clusters
-# towards equal sizes, so the head split the large types of unbalanced sets (PBMC 10k, Pancreas);
-# chosen leave-one-dataset-out against 1 (bench/results/balance.md).
+# towards equal sizes, so the head split the large types of unbalanced sets (PBMC 10k); chosen
+# leave-one-dataset-out against 1 over 3 seeds, though the seed spread grew
+# (bench/results/balance.md).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "fast": {"pretrain_epochs": 40, "epochs": 40, "batch_size": 512, "pretrain_lr": 1e-3,
              "lr": 1e-4, "target_update": 1, "pretrain_tol": 0.0, "tol": 0.001,
