@@ -288,10 +288,10 @@ def _train_and_write(adata, output: Path, model_dir: Path | None, key_added: str
         model.save(model_dir)
         logger.info("saved model to %s", model_dir)
     write_h5ad_atomic(adata, output)
-    held = len(set(model.result.labels.tolist()))
-    emptied = f", {model.result.n_clusters - held} of them emptied out in training" if (
-        held < model.result.n_clusters) else ""
-    logger.info("wrote %s (%d clusters%s)", output, model.result.n_clusters, emptied)
+    n_clusters = model.result.n_clusters
+    n_empty = n_clusters - len(set(model.result.labels.tolist()))
+    emptied = f", {n_empty} of them emptied out in training" if n_empty else ""
+    logger.info("wrote %s (%d clusters%s)", output, n_clusters, emptied)
     return adata
 
 

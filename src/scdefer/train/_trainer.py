@@ -386,7 +386,7 @@ class Trainer:
         """Detached target distributions of every cell (DEC), and the current labels."""
         emb = embed(network, self.data, self.device)
         q = assign(network, emb.z)
-        balance = self.params.target_balance
+        balance = self.weights.target_balance  # the same P as the per-batch objective's
         targets = {"z": target_distribution(q, balance)} | {
             name: target_distribution(assign(network, z), balance)
             for name, z in encoder_latents(emb).items()
