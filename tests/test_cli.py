@@ -189,3 +189,10 @@ def test_duplicate_names_warn_once(tmp_path: Path, sim_counts: ad.AnnData) -> No
     assert res.returncode == 0, res.stderr
     assert res.stderr.strip().splitlines() == [
         "scdefer: warning: 1 duplicate cell names made unique (suffixes -1, -2, ...)"]
+
+
+def test_train_summary_counts_clusters_left_without_cells() -> None:
+    from scdefer.cli import cluster_count_summary
+
+    assert cluster_count_summary([0, 1, 2, 1], 3) == "3 clusters"
+    assert cluster_count_summary([0, 2, 2, 0], 5) == "5 clusters, 3 of them emptied out in training"

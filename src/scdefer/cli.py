@@ -8,7 +8,7 @@ import logging
 import sys
 import typing
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -288,11 +288,17 @@ def _train_and_write(adata, output: Path, model_dir: Path | None, key_added: str
         model.save(model_dir)
         logger.info("saved model to %s", model_dir)
     write_h5ad_atomic(adata, output)
-    n_clusters = model.result.n_clusters
-    n_empty = n_clusters - len(set(model.result.labels.tolist()))
-    emptied = f", {n_empty} of them emptied out in training" if n_empty else ""
-    logger.info("wrote %s (%d clusters%s)", output, n_clusters, emptied)
+    logger.info("wrote %s (%s)", output,
+                cluster_count_summary(model.result.labels, model.result.n_clusters))
     return adata
+
+
+def cluster_count_summary(labels: Iterable[int], n_clusters: int) -> str:
+    """'K clusters', saying how many of them no cell was assigned to (when any)."""
+    n_empty = n_clusters - len(set(labels))
+    if n_empty:
+        return f"{n_clusters} clusters, {n_empty} of them emptied out in training"
+    return f"{n_clusters} clusters"
 
 
 @app.command()
