@@ -39,17 +39,17 @@ SILHOUETTE_CELLS = 4000  # silhouette is quadratic in the cells: a fixed random 
 
 def run_scores(path: Path) -> dict:
     """ARI and the label-free scores of one saved run."""
-    saved = np.load(path, allow_pickle=True)
-    labels = saved["proba"].argmax(axis=1)
-    pca = saved["pca"]
+    saved = np.load(path, allow_pickle=True)  # an npz decompresses a key on every access
+    proba, pca, truth = saved["proba"], saved["pca"], saved["truth"]
+    labels = proba.argmax(axis=1)
     graph = knn_graph(pca, 10)[0]
     sample = np.random.default_rng(0).permutation(len(labels))[:SILHOUETTE_CELLS]
     separated = len(np.unique(labels[sample])) > 1
     dataset, seed = path.stem.rsplit("_s", 1)
     return {"dataset": dataset, "seed": int(seed),
-            "ari": adjusted_rand_score(saved["truth"], labels),
+            "ari": adjusted_rand_score(truth, labels),
             "modularity": modularity(graph, labels),
-            "confidence": float(saved["proba"].max(axis=1).mean()),
+            "confidence": float(proba.max(axis=1).mean()),
             "silhouette": float(silhouette_score(pca[sample], labels[sample]))
             if separated else np.nan}
 

@@ -91,7 +91,7 @@ class PreprocessParams:
 # (bench/results/timing.md). "fast" divides the target distribution P by the square root of the
 # cluster frequencies rather than by the frequencies (target_balance 0.5): DEC's P pulls clusters
 # towards equal sizes, so the head split the large types of unbalanced sets (PBMC 10k); chosen
-# leave-one-dataset-out against 1 over 6 seeds (+0.006 ARI; Pancreas loses), 0.25 no different
+# leave-one-dataset-out against 1 over 9 seeds (+0.007 ARI; Pancreas loses), 0.25 no different
 # (bench/results/balance.md).
 SCHEDULES: dict[str, dict[str, Any]] = {
     "fast": {"pretrain_epochs": 40, "epochs": 40, "batch_size": 512, "pretrain_lr": 1e-3,
