@@ -226,6 +226,36 @@ def test_contrastive_pretraining_term(tmp_path, sim_prepared: ad.AnnData) -> Non
     assert _ari(sim_prepared, result.labels) > 0.8
 
 
+def test_pca_reconstruction_term(tmp_path, sim_prepared: ad.AnnData) -> None:
+    """weight_pca adds the PCA decoder's squared error to both phases; at 0 (default) there is
+    neither term nor decoder; a saved model leaves the training-only decoder out and labels the
+    cells as the trained one does."""
+    from scdefer.train import CellData
+
+    options = dict(TINY_TRAIN, pretrain_epochs=3, epochs=2, tol=0.0)
+    plain = ScDefer(n_clusters=3, **options).fit(sim_prepared)
+    assert plain.network.pca_decoder is None
+    assert not any("pca" in h for h in plain.result.history)
+    model = ScDefer(n_clusters=3, weight_pca=0.5, **options).fit(sim_prepared)
+    n_pcs = sim_prepared.obsm["X_pca"].shape[1]
+    assert model.network.pca_decoder[-1].out_features == n_pcs
+    history = model.result.history
+    assert {h["phase"] for h in history if h.get("pca", 0) > 0} == {"pretrain", "cluster"}
+    graph_weight = TrainParams().resolved().weight_graph
+    pre = [h for h in history if h["phase"] == "pretrain"]
+    assert all(h["loss"] == pytest.approx(0.5 * h["pca"] + graph_weight * h["graph"], rel=1e-4)
+               for h in pre)
+    assert pre[-1]["pca"] < pre[0]["pca"]  # the decoder learns
+    target = CellData.from_anndata(sim_prepared).scaled_coords()
+    assert np.mean(np.var(target, axis=0)) == pytest.approx(1.0, rel=1e-4)
+    loaded = ScDefer.load(model.save(tmp_path / "model"))
+    assert loaded.network.pca_decoder is None
+    assert set(loaded.network.state_dict()) == {
+        k for k in model.network.state_dict() if not k.startswith("pca_decoder.")}
+    np.testing.assert_array_equal(loaded.predict(sim_prepared)[0], model.predict(sim_prepared)[0])
+    assert _ari(sim_prepared, model.result.labels) > 0.8
+
+
 def test_input_mask_zeroes_the_same_genes_in_both_encoders(sim_prepared: ad.AnnData) -> None:
     """input_mask zeroes a random fraction of each training input (the same entries for both
     encoders); a contrastive view uses contrast_mask instead; at 0 the input is untouched."""
@@ -354,6 +384,7 @@ def test_center_init_starts_where_it_says(sim_prepared, center_init, start) -> N
     ({"layer_fusion": "no"}, "layer_fusion must be True or False"),
     ({"center_init": "random"}, "--center-init must be kmeans, spectral, ensemble or agreement"),
     ({"weight_contrast": -1.0}, "--weight-contrast must be"),
+    ({"weight_pca": -0.5}, "--weight-pca must be"),
     ({"contrast_mask": 1.0}, "--contrast-mask must be within"),
     ({"input_mask": -0.1}, "--input-mask must be within"),
     ({"dropout": "a"}, "--dropout must be a number, got 'a'"),

@@ -195,7 +195,7 @@ class ScDefer:
         payload = {
             "class": type(self).__name__,
             "scdefer_version": __version__,
-            "state_dict": _cpu_state(network),
+            "state_dict": network.inference_state(),
             "train_params": self.params.to_dict(),
             "preprocess_params": _plain(self.preprocess_params),
             "var_names": self.var_names,
@@ -203,7 +203,7 @@ class ScDefer:
             "n_clusters": int(network.centers.shape[0]),
             "versions": package_versions(),
             "reference": None if self.reference is None else self.reference.to_payload(),
-            "extra_runs": [{"state_dict": _cpu_state(net), "columns": order.tolist()}
+            "extra_runs": [{"state_dict": net.inference_state(), "columns": order.tolist()}
                            for net, order in zip(self.networks[1:], self.columns[1:],
                                                  strict=True)],
         }
@@ -291,10 +291,6 @@ def _consensus(results: list[TrainResult]) -> tuple[TrainResult, list[np.ndarray
     return replace(first, proba=proba, labels=proba.argmax(axis=1), history=history,
                    final_source=f"{first.final_source} (consensus of {len(results)} runs)",
                    seconds=sum(r.seconds for r in results)), columns
-
-
-def _cpu_state(network: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().cpu() for k, v in network.state_dict().items()}
 
 
 def _plain(mapping: dict[str, Any]) -> dict[str, Any]:

@@ -205,6 +205,11 @@ class TrainParams:
         0.0, "Weight of a contrastive pre-training term (not in the paper): NT-Xent between the "
         "fused latents of two passes over each batch, each with its own input noise, gene mask "
         "and dropout; 0 = none (a probe: bench/results/RUNS.md).", minimum=0, cli=False)
+    weight_pca: float = option(
+        0.0, "Weight of a PCA reconstruction term (not in the paper): a small decoder predicts "
+        "each cell's PCA coordinates, scaled to unit mean variance per component, from its "
+        "latent, in both phases, so the latent keeps the structure of the PCA it starts from; "
+        "0 = none (a probe: bench/results/RUNS.md).", minimum=0, cli=False)
     contrast_head: bool = option(
         True, "Take the contrastive term on a small projection head's output rather than on the "
         "latent itself (SimCLR).", cli=False)

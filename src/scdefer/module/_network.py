@@ -23,6 +23,7 @@ class NetworkOutput:
     mean: torch.Tensor | None = None  # ZINB mean (before size factors)
     dispersion: torch.Tensor | None = None
     pi_logits: torch.Tensor | None = None
+    pca: torch.Tensor | None = None  # the PCA decoder's reconstruction of the cell's PCA coordinates
 
 
 class EncoderLatents(Protocol):
@@ -41,6 +42,8 @@ def encoder_latents(out: EncoderLatents) -> dict[str, torch.Tensor]:
 # The most keys the global attention looks at when the network is trained on the whole graph in
 # every step (``batch_size`` 0); above it, evenly spaced cells stand for all (linear cost).
 MAX_ATTENTION_KEYS = 16384
+# Parameters that only training uses: a saved model leaves them out (see inference_state).
+TRAINING_ONLY_PREFIXES = ("pca_decoder.",)
 
 
 def global_attention(queries: torch.Tensor, keys: torch.Tensor, chunk: int = 4096,
@@ -132,6 +135,7 @@ class ScDeferNetwork(nn.Module):
         fused_propagation: bool = True,
         zinb_decoder: bool = True,
         projection: bool = False,
+        pca_decoder: int = 0,
     ) -> None:
         super().__init__()
         if attention not in ATTENTIONS:
@@ -191,6 +195,10 @@ class ScDeferNetwork(nn.Module):
         if projection:
             self.projection = nn.Sequential(nn.Linear(latent, latent), nn.ReLU(),
                                             nn.Linear(latent, latent))
+        self.pca_decoder: nn.Sequential | None = None
+        if pca_decoder:
+            self.pca_decoder = nn.Sequential(DenseBlock(latent, dec_widths[1], 0.0),
+                                             nn.Linear(dec_widths[1], pca_decoder))
 
     def encode(
         self, x: Rows, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
@@ -237,8 +245,10 @@ class ScDeferNetwork(nn.Module):
         self, x: torch.Tensor, adj_t: torch.Tensor, cell_index: torch.Tensor | None = None,
         x_graph: torch.Tensor | None = None,
     ) -> NetworkOutput:
-        """Encode and decode the ZINB parameters (Eq. 7, 10-12; not without the decoder)."""
+        """Encode, decode the ZINB parameters (Eq. 7, 10-12) and the PCA (each if built)."""
         out = self.encode(x, adj_t, cell_index, x_graph=x_graph)
+        if self.pca_decoder is not None:
+            out.pca = self.pca_decoder(out.z)
         if self.decoder is None:
             return out
         hidden = self.decoder(out.z)
@@ -246,6 +256,11 @@ class ScDeferNetwork(nn.Module):
         out.dispersion = torch.clamp(F.softplus(self.dispersion_head(hidden)), 1e-4, 1e4)
         out.pi_logits = self.pi_head(hidden)
         return out
+
+    def inference_state(self) -> dict[str, torch.Tensor]:
+        """The state a saved model keeps: every tensor but the training-only heads', on the CPU."""
+        return {k: v.detach().cpu() for k, v in self.state_dict().items()
+                if not k.startswith(TRAINING_ONLY_PREFIXES)}
 
     def project(self, z: torch.Tensor) -> torch.Tensor:
         """The contrastive term's view of ``z``: the projection head's output, or ``z`` itself."""

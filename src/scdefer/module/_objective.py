@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from ._losses import (
     clustering_kl,
@@ -34,6 +35,7 @@ class LossWeights:
     contrast: float = 0.0  # weight of NT-Xent between two views in pre-training (not the paper)
     contrast_temperature: float = 0.5
     target_balance: float = 1.0  # exponent of the cluster frequency in P (1 = DEC)
+    pca: float = 0.0  # weight of the PCA reconstruction term (not the paper)
 
 
 @dataclass
@@ -55,6 +57,7 @@ def objective(
     clustering: bool,
     targets: dict[str, torch.Tensor] | None = None,
     views: tuple[torch.Tensor, torch.Tensor] | None = None,
+    pca: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """Every loss term and their weighted sum under ``"loss"``.
 
@@ -63,7 +66,10 @@ def objective(
     ``gamma_4 (BCE(Q_D, P_D) + BCE(Q_G, P_G))``; ``targets`` (rows of P for these cells, detached,
     DEC) or, when None, P from this batch's own Q with gradients (the authors' code).
     ``views``, the (projected) latents of two passes over the same cells with other input
-    corruption, adds ``weights.contrast`` times the NT-Xent between them.
+    corruption, adds ``weights.contrast`` times the NT-Xent between them. ``pca``, the cells'
+    scaled PCA coordinates, adds ``weights.pca`` times the mean squared error of the network's
+    PCA decoder, in both phases (so the clustering phase, too, keeps the latent close to the PCA's
+    structure, as IDEC keeps its reconstruction term).
     """
     terms = {"graph": graph_reconstruction_loss(weights.graph_loss, out.z, pairs.edges,
                                                 pairs.non_edges, pairs.edge_values)}
@@ -71,6 +77,9 @@ def objective(
     if weights.zinb > 0:
         terms["zinb"] = zinb_nll(counts, out.mean * size_factors, out.dispersion, out.pi_logits)
         total = weights.zinb * terms["zinb"] + total
+    if pca is not None:
+        terms["pca"] = F.mse_loss(out.pca, pca)
+        total = total + weights.pca * terms["pca"]
     if views is not None:
         terms["contrast"] = contrastive_loss(*views, weights.contrast_temperature)
         total = total + weights.contrast * terms["contrast"]

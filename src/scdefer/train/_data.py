@@ -27,6 +27,13 @@ class CellData:
     coords: np.ndarray  # PCA coordinates (used to partition the graph into batches)
     zinb_target: ZinbTarget
 
+    def scaled_coords(self) -> np.ndarray:
+        """The PCA coordinates divided by the root of their mean variance per component: the
+        PCA decoder's target, whose mean squared error is then the fraction of the PCA's
+        variance that the latent does not reconstruct."""
+        scale = float(np.sqrt(np.mean(np.var(self.coords, axis=0))))
+        return self.coords / (scale if scale > 0 else 1.0)
+
     @property
     def n_cells(self) -> int:
         """Number of cells."""

@@ -30,8 +30,13 @@ class Embedding:
     z_graph: torch.Tensor | None
 
 
-def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainParams) -> ScDeferNetwork:
-    """The network described by ``params`` (also used to rebuild a saved model)."""
+def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainParams,
+                  n_pcs: int = 0) -> ScDeferNetwork:
+    """The network described by ``params`` (also used to rebuild a saved model).
+
+    ``n_pcs``: the PCA's width, for the training-only PCA decoder (when ``weight_pca`` > 0); a
+    saved model is rebuilt without it (0).
+    """
     return ScDeferNetwork(
         n_genes,
         hidden=tuple(params.hidden),
@@ -49,6 +54,7 @@ def build_network(n_genes: int, n_cells: int, n_clusters: int, params: TrainPara
         fused_propagation=params.fused_propagation,
         zinb_decoder=params.has_zinb_term,
         projection=params.weight_contrast > 0 and params.contrast_head,
+        pca_decoder=n_pcs if params.weight_pca > 0 else 0,
     )
 
 

@@ -107,13 +107,17 @@ class Trainer:
                                    graph_loss=params.graph_loss,
                                    contrast=params.weight_contrast,
                                    contrast_temperature=params.contrast_temperature,
-                                   target_balance=params.target_balance)
+                                   target_balance=params.target_balance,
+                                   pca=params.weight_pca)
+        self._pca_target = (torch.from_numpy(data.scaled_coords()).to(device)
+                            if params.weight_pca > 0 else None)
 
     def fit(self) -> tuple[ScDeferNetwork, TrainResult]:
         """Pre-train, initialise the centres, train jointly; return the network and results."""
         p, data = self.params, self.data
         start = time.perf_counter()
-        network = build_network(data.n_genes, data.n_cells, 1, p).to(self.device)
+        network = build_network(data.n_genes, data.n_cells, 1, p,
+                                n_pcs=data.coords.shape[1]).to(self.device)
         batch_size = p.batch_size if p.batch_size else data.n_cells
         batcher = ClusterBatcher(data.adjacency, data.coords, batch_size, p.seed, self.device,
                                  max_cells=p.epoch_cells)
@@ -359,8 +363,9 @@ class Trainer:
             size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
         rows = None if targets is None else {k: v[index] for k, v in targets.items()}
         pairs = GraphPairs(batch.edges, batch.non_edges, batch.edge_values)
+        pca = None if self._pca_target is None else self._pca_target[index]
         return objective(out, network.centers, counts, size, pairs, self.weights, clustering, rows,
-                         views)
+                         views, pca)
 
     def _view(self, x: torch.Tensor, x_graph: torch.Tensor | None, contrastive: bool
               ) -> tuple[torch.Tensor, torch.Tensor | None]:
