@@ -254,6 +254,8 @@ def test_pca_reconstruction_term(tmp_path, sim_prepared: ad.AnnData) -> None:
         k for k in model.network.state_dict() if not k.startswith("pca_decoder.")}
     np.testing.assert_array_equal(loaded.predict(sim_prepared)[0], model.predict(sim_prepared)[0])
     assert _ari(sim_prepared, model.result.labels) > 0.8
+    early = ScDefer(n_clusters=3, weight_pca=0.5, pca_phases="pretrain", **options).fit(sim_prepared)
+    assert {h["phase"] for h in early.result.history if "pca" in h} == {"pretrain"}
 
 
 def test_input_mask_zeroes_the_same_genes_in_both_encoders(sim_prepared: ad.AnnData) -> None:
@@ -385,6 +387,7 @@ def test_center_init_starts_where_it_says(sim_prepared, center_init, start) -> N
     ({"center_init": "random"}, "--center-init must be kmeans, spectral, ensemble or agreement"),
     ({"weight_contrast": -1.0}, "--weight-contrast must be"),
     ({"weight_pca": -0.5}, "--weight-pca must be"),
+    ({"pca_phases": "cluster"}, "--pca-phases must be both or pretrain"),
     ({"contrast_mask": 1.0}, "--contrast-mask must be within"),
     ({"input_mask": -0.1}, "--input-mask must be within"),
     ({"dropout": "a"}, "--dropout must be a number, got 'a'"),

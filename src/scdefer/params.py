@@ -23,6 +23,8 @@ EncoderInput = Literal["lognorm", "pearson", "dual"]
 ENCODER_INPUTS: tuple[str, ...] = get_args(EncoderInput)
 Attention = Literal["global", "none"]
 ATTENTIONS: tuple[str, ...] = get_args(Attention)
+PcaPhases = Literal["both", "pretrain"]
+PCA_PHASES: tuple[str, ...] = get_args(PcaPhases)
 Encoders = Literal["both", "dense", "graph"]
 ENCODERS: tuple[str, ...] = get_args(Encoders)
 CenterInit = Literal["kmeans", "spectral", "ensemble", "agreement"]
@@ -210,6 +212,10 @@ class TrainParams:
         "each cell's PCA coordinates, scaled to unit mean variance per component, from its "
         "latent, in both phases, so the latent keeps the structure of the PCA it starts from; "
         "0 = none (a probe: bench/results/RUNS.md).", minimum=0, cli=False)
+    pca_phases: PcaPhases = option(
+        "both", "When the PCA reconstruction term (weight_pca) applies: 'both' phases, or "
+        "'pretrain' only (a PCA-like start, a clustering phase free of it).",
+        choices=PCA_PHASES, cli=False)
     contrast_head: bool = option(
         True, "Take the contrastive term on a small projection head's output rather than on the "
         "latent itself (SimCLR).", cli=False)

@@ -363,7 +363,9 @@ class Trainer:
             size = torch.from_numpy(data.size_factors[batch.index]).to(device)[:, None]
         rows = None if targets is None else {k: v[index] for k, v in targets.items()}
         pairs = GraphPairs(batch.edges, batch.non_edges, batch.edge_values)
-        pca = None if self._pca_target is None else self._pca_target[index]
+        with_pca = self._pca_target is not None and not (
+            clustering and self.params.pca_phases == "pretrain")
+        pca = self._pca_target[index] if with_pca else None
         return objective(out, network.centers, counts, size, pairs, self.weights, clustering, rows,
                          views, pca)
 
