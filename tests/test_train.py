@@ -229,7 +229,7 @@ def test_contrastive_pretraining_term(tmp_path, sim_prepared: ad.AnnData) -> Non
 def test_pca_reconstruction_term(tmp_path, sim_prepared: ad.AnnData) -> None:
     """weight_pca adds the PCA decoder's squared error to both phases; at 0 (default) there is
     neither term nor decoder; a saved model leaves the training-only decoder out and labels the
-    cells as the trained one does."""
+    cells as the trained one does; pca_phases="pretrain" keeps the term to pre-training."""
     from scdefer.train import CellData
 
     options = dict(TINY_TRAIN, pretrain_epochs=3, epochs=2, tol=0.0)

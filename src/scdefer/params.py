@@ -210,8 +210,8 @@ class TrainParams:
     weight_pca: float = option(
         0.0, "Weight of a PCA reconstruction term (not in the paper): a small decoder predicts "
         "each cell's PCA coordinates, scaled to unit mean variance per component, from its "
-        "latent, in both phases, so the latent keeps the structure of the PCA it starts from; "
-        "0 = none (a probe: bench/results/RUNS.md).", minimum=0, cli=False)
+        "latent (in the phases pca_phases names), so the latent keeps the structure of the PCA "
+        "it starts from; 0 = none (a probe: bench/results/RUNS.md).", minimum=0, cli=False)
     pca_phases: PcaPhases = option(
         "both", "When the PCA reconstruction term (weight_pca) applies: 'both' phases, or "
         "'pretrain' only (a PCA-like start, a clustering phase free of it).",
